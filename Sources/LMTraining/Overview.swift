@@ -1,0 +1,2 @@
+// LMTraining — optimizer state, LR schedule, the train loop, evaluation, chat templates,
+// fine-tuning.

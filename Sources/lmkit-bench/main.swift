@@ -1,0 +1,25 @@
+import Foundation
+import LMSupport
+
+// lmkit-bench: release-mode benchmarks (MB/s, tokens/s, GFLOP/s). Run:
+//   swift run -c release lmkit-bench [group ...] [--json]
+// Groups register themselves in `BenchmarkRegistry.all` (one file per group).
+let arguments = Array(CommandLine.arguments.dropFirst())
+let json = arguments.contains("--json")
+let requested = arguments.filter { !$0.hasPrefix("--") }
+let groups = BenchmarkRegistry.all.filter { requested.isEmpty || requested.contains($0.name) }
+if groups.isEmpty {
+    printError("lmkit-bench: no benchmark group named \(requested.joined(separator: ", ")); groups: \(BenchmarkRegistry.all.map(\.name).joined(separator: ", "))")
+    exit(2)
+}
+var results: [BenchmarkResult] = []
+for group in groups {
+    results += group.run(arguments)
+}
+if json {
+    let enc = JSONEncoder()
+    enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print(String(data: try! enc.encode(results), encoding: .utf8)!)
+} else {
+    for r in results { print(r.line) }
+}
