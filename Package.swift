@@ -63,26 +63,12 @@ let package = Package(
                            "LMKernels", "LMModel", "LMTraining"],
             swiftSettings: settings),
 
-        // Tests mirror targets.
+        // Tests mirror targets. A test target is listed once its folder holds tests.
         .target(name: "LMTestSupport", dependencies: ["LMSupport"], path: "Sources/LMTestSupport",
                 swiftSettings: settings),
         .testTarget(name: "LMSupportTests", dependencies: ["LMSupport", "LMTestSupport"],
                     swiftSettings: settings),
-        .testTarget(name: "LMCompressionTests",
-                    dependencies: ["LMCompression", "LMTestSupport"], swiftSettings: settings),
-        .testTarget(name: "LMCorpusTests", dependencies: ["LMCorpus", "LMTestSupport"],
-                    swiftSettings: settings),
         .testTarget(name: "LMTokenizerTests", dependencies: ["LMTokenizer", "LMTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: settings),
-        .testTarget(name: "LMDataTests", dependencies: ["LMData", "LMTestSupport"],
-                    resources: [.copy("Fixtures")], swiftSettings: settings),
-        .testTarget(name: "LMKernelsTests", dependencies: ["LMKernels", "LMTestSupport"],
-                    swiftSettings: settings),
-        .testTarget(name: "LMModelTests", dependencies: ["LMModel", "LMTestSupport"],
-                    resources: [.copy("Fixtures")], swiftSettings: settings),
-        .testTarget(name: "LMTrainingTests", dependencies: ["LMTraining", "LMTestSupport"],
-                    swiftSettings: settings),
-        .testTarget(name: "LMKitCLITests", dependencies: ["LMTestSupport"],
-                    swiftSettings: settings),
     ]
 )
