@@ -32,7 +32,7 @@ struct ClassifiedText {
     }
 
     /// Decodes (and validates) the multi-byte sequence at `i` and looks its class up.
-    @inline(__always) private func nonASCII(at i: Int, lead b0: UInt8) -> (cls: UInt8, len: Int) {
+    @inline(never) private func nonASCII(at i: Int, lead b0: UInt8) -> (cls: UInt8, len: Int) {
         let bad = (CharClass.other, 1)
         let rest = count &- i
         if b0 < 0xC2 { return bad }  // continuation byte or overlong 2-byte lead
