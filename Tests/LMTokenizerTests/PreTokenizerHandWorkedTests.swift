@@ -72,6 +72,17 @@ import Testing
                 #expect(ranges.allSatisfy { !$0.isEmpty })
             }
         }
+        // The regex engine (custom patterns) tiles invalid input too, a bad byte per piece.
+        let regex = try RegexPreTokenizer(pattern: .cl100k)
+        for bytes in inputs {
+            var ranges: [Range<Int>] = []
+            bytes.withUnsafeBytes { raw in regex.forEachPiece(in: raw) { ranges.append($0) } }
+            #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == bytes.count)
+            #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+        }
+        var regexRanges: [Range<Int>] = []
+        [UInt8]([0x61, 0x62, 0xFF, 0x20, 0x63]).withUnsafeBytes { raw in regex.forEachPiece(in: raw) { regexRanges.append($0) } }
+        #expect(regexRanges == [0..<2, 2..<3, 3..<5])
         // "a" + lone 0xFF + "b": the bad byte is punctuation, so in cl100k it prefixes the word.
         let cl = try PreTokenizer(pattern: .cl100k)
         var ranges: [Range<Int>] = []

@@ -65,6 +65,19 @@ struct ClassifiedText {
         return bad
     }
 
+    /// Offset of the first byte at or after `i` that does not start a valid UTF-8 scalar, or nil.
+    func firstInvalidUTF8(from i: Int) -> Int? {
+        var j = i
+        while j < count {
+            let b = bytes[j]
+            if b < 0x80 { j &+= 1; continue }
+            let l = nonASCII(at: j, lead: b).len
+            if l == 1 { return j }  // every valid non-ASCII scalar is ≥ 2 bytes
+            j &+= l
+        }
+        return nil
+    }
+
     /// End of the longest run of characters whose class is in `mask`, starting at `i`
     /// (possessive `[mask]*+`).
     @inline(__always) func run(from i: Int, _ mask: UInt8) -> Int {
