@@ -90,6 +90,15 @@ import Testing
         #expect(ranges == [0..<1, 1..<3])
     }
 
+    /// Documented Unicode-version difference (PreTokenizer.swift): U+3D000 is unassigned in
+    /// Swift's Unicode 17.0 tables, so it is "other" and prefixes the next word in cl100k, while
+    /// Python `regex` 2026.11.19 (newer tables) calls it a letter and gives one piece.
+    @Test func scalarNewerThanSwiftsUnicodeIsOther() throws {
+        #expect(Unicode.Scalar(0x3D000)!.properties.generalCategory == .unassigned)
+        let pre = try PreTokenizer(pattern: .cl100k)
+        #expect(pre.pieces("a\u{3D000}b") == ["a", "\u{3D000}b"])
+    }
+
     @Test func emptyInputGivesNoPieces() throws {
         for pattern in [SplitPattern.gpt2, .cl100k, .o200k] {
             #expect(try PreTokenizer(pattern: pattern).pieces("").isEmpty)
