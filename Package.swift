@@ -68,6 +68,10 @@ let package = Package(
                 swiftSettings: settings),
         .testTarget(name: "LMSupportTests", dependencies: ["LMSupport", "LMTestSupport"],
                     swiftSettings: settings),
+        .testTarget(name: "LMCompressionTests", dependencies: ["LMCompression", "LMSupport", "LMTestSupport"],
+                    resources: [.copy("Fixtures")], swiftSettings: settings),
+        .testTarget(name: "LMCorpusTests", dependencies: ["LMCorpus", "LMSupport", "LMTestSupport"],
+                    swiftSettings: settings),
         .testTarget(name: "LMTokenizerTests", dependencies: ["LMTokenizer", "LMTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: settings),
     ]
