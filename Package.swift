@@ -70,5 +70,7 @@ let package = Package(
                     swiftSettings: settings),
         .testTarget(name: "LMTokenizerTests", dependencies: ["LMTokenizer", "LMTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: settings),
+        .testTarget(name: "LMDataTests", dependencies: ["LMData", "LMCompression", "LMTestSupport"],
+                    swiftSettings: settings),
     ]
 )
