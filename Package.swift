@@ -71,6 +71,7 @@ let package = Package(
         .testTarget(name: "LMTokenizerTests", dependencies: ["LMTokenizer", "LMTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: settings),
         .testTarget(name: "LMDataTests", dependencies: ["LMData", "LMCompression", "LMTestSupport"],
+                    exclude: ["Fixtures"],
                     swiftSettings: settings),
     ]
 )
