@@ -24,6 +24,7 @@ struct LMKit: ParsableCommand {
     static let allSubcommands: [ParsableCommand.Type] = [
         // Tokenizer (VocabCommand, TokenizeCommand, DetokenizeCommand)
         // Data (ShardCommand, ShardsCommand)
+        ShardsCommand.self,
         // Model (PretrainCommand, SampleCommand, EvalCommand)
     ]
 }
