@@ -74,5 +74,8 @@ let package = Package(
                     swiftSettings: settings),
         .testTarget(name: "LMTokenizerTests", dependencies: ["LMTokenizer", "LMTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: settings),
+        .testTarget(name: "LMDataTests", dependencies: ["LMData", "LMCompression", "LMTestSupport"],
+                    exclude: ["Fixtures"],
+                    swiftSettings: settings),
     ]
 )
