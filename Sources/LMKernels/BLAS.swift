@@ -14,3 +14,17 @@ public enum BLAS {
         return String(cString: p)
     }
 }
+
+extension BLAS {
+    /// Runs `body` with OpenBLAS limited to `n` threads, then restores the previous count.
+    public static func withThreads<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
+        let previous = Int(openblas_get_num_threads())
+        if previous == n { return try body() }
+        openblas_set_num_threads(Int32(n))
+        defer { openblas_set_num_threads(Int32(previous)) }
+        return try body()
+    }
+
+    /// OpenBLAS's current thread count.
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+}
