@@ -70,5 +70,9 @@ let package = Package(
                     swiftSettings: settings),
         .testTarget(name: "LMTokenizerTests", dependencies: ["LMTokenizer", "LMTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: settings),
+        .testTarget(name: "LMKernelsTests", dependencies: ["LMKernels", "LMSupport", "LMTestSupport"],
+                    swiftSettings: settings),
+        .testTarget(name: "LMModelTests", dependencies: ["LMModel", "LMKernels", "LMSupport", "LMTestSupport"],
+                    resources: [.copy("Fixtures")], swiftSettings: settings),
     ]
 )
