@@ -77,5 +77,9 @@ let package = Package(
         .testTarget(name: "LMDataTests", dependencies: ["LMData", "LMCompression", "LMTestSupport"],
                     exclude: ["Fixtures"],
                     swiftSettings: settings),
+        .testTarget(name: "LMKernelsTests", dependencies: ["LMKernels", "LMSupport", "LMTestSupport"],
+                    swiftSettings: settings),
+        .testTarget(name: "LMModelTests", dependencies: ["LMModel", "LMKernels", "LMSupport", "LMTestSupport"],
+                    resources: [.copy("Fixtures")], swiftSettings: settings),
     ]
 )
