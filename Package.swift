@@ -70,5 +70,8 @@ let package = Package(
                     swiftSettings: settings),
         .testTarget(name: "LMTokenizerTests", dependencies: ["LMTokenizer", "LMTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: settings),
+        .testTarget(name: "LMTrainingTests",
+                    dependencies: ["LMTraining", "LMKernels", "LMSupport", "LMTestSupport"],
+                    swiftSettings: settings),
     ]
 )
