@@ -81,5 +81,8 @@ let package = Package(
                     swiftSettings: settings),
         .testTarget(name: "LMModelTests", dependencies: ["LMModel", "LMKernels", "LMSupport", "LMTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: settings),
+        .testTarget(name: "LMTrainingTests",
+                    dependencies: ["LMTraining", "LMKernels", "LMSupport", "LMTestSupport"],
+                    swiftSettings: settings),
     ]
 )
