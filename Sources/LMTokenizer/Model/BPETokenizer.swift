@@ -46,8 +46,12 @@ public struct BPETokenizer: Sendable {
     private let specialBytes: [UInt32: [UInt8]]
 
     /// Builds the lookup tables (O(total token bytes); ~50 ms for cl100k). Throws `LMError` if the
-    /// vocabulary's custom split pattern does not compile.
+    /// vocabulary's custom split pattern does not compile or it has more than 2,097,151 ranks.
     public init(_ vocabulary: Vocabulary) throws {
+        if vocabulary.tokens.count > RankTables.maxRanks {
+            throw LMError.badInput("the vocabulary has \(vocabulary.tokens.count) ranks; lmkit's encoder supports up to \(RankTables.maxRanks)",
+                                   fix: "use a smaller vocabulary")
+        }
         self.vocabulary = vocabulary
         preTokenizer = try PreTokenizer(pattern: vocabulary.pattern)
         tables = RankTables(tokens: vocabulary.tokens)
@@ -105,25 +109,51 @@ public struct BPETokenizer: Sendable {
         let cache = ws.cache
         let me = t.serial
         if cache.owner != me { cache.reset(for: me) }
-        let maxLen = t.maxTokenLength
+        let count = text.count
         preTokenizer.forEachPiece(in: text) { r in
             let p = base + r.lowerBound
             let n = r.count
             if n == 1 { out.append(t.byteRank[Int(p[0])]); return }
-            let h = RankTables.hash(p, n)
-            if n <= maxLen {
-                let whole = t.rank(of: p, n, hash: h)
-                if whole != RankTables.none { out.append(whole); return }
-            }
-            if n <= PieceCache.maxPieceBytes {
-                if cache.lookup(p, n, hash: h, into: &out) { return }
-                ws.reserve(n)
-                let m = t.mergeShort(p, n, ws)
-                for i in 0..<m { out.append(ws.ids[i]) }
-                cache.store(p, n, hash: h, ids: ws.ids, count: m)
-            } else {
-                t.mergePiece(p, n, ws, into: &out)
-            }
+            encodePiece(p, n, available: count &- r.lowerBound, tables: t, workspace: ws, into: &out)
+        }
+    }
+
+    /// Appends the ids of pieces that were cut beforehand (`pieces` are byte ranges of `text`, any
+    /// bytes): the BPE stage alone, for callers that split text themselves (and for benchmarks).
+    public func encodePieces(_ text: UnsafeRawBufferPointer, pieces: [Range<Int>], appendingTo out: inout [UInt32]) {
+        guard let base = text.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        let t = tables
+        let ws = BPEWorkspace.current
+        if ws.cache.owner != t.serial { ws.cache.reset(for: t.serial) }
+        for r in pieces {
+            precondition(r.lowerBound >= 0 && r.upperBound <= text.count, "piece outside the text")
+            let p = base + r.lowerBound
+            let n = r.count
+            if n == 0 { continue }
+            if n == 1 { out.append(t.byteRank[Int(p[0])]); continue }
+            encodePiece(p, n, available: text.count &- r.lowerBound, tables: t, workspace: ws, into: &out)
+        }
+    }
+
+    /// Pieces of ≥ 2 bytes: whole-token lookup, cache, merge.
+    @inline(__always)
+    private func encodePiece(_ p: UnsafePointer<UInt8>, _ n: Int, available: Int, tables t: RankTables,
+                             workspace ws: BPEWorkspace, into out: inout [UInt32]) {
+        let pre = RankTables.prefix(p, n, available: available)
+        let h = RankTables.hash(prefix: pre, p, n)
+        if n <= t.maxTokenLength {
+            let whole = t.rank(of: p, n, prefix: pre, hash: h)
+            if whole != RankTables.none { out.append(whole); return }
+        }
+        if n <= PieceCache.maxPieceBytes {
+            let cache = ws.cache
+            if cache.lookup(p, n, hash: h, into: &out) { return }
+            ws.reserve(n)
+            let m = t.mergeShort(p, n, ws)
+            for i in 0..<m { out.append(ws.ids[i]) }
+            cache.store(p, n, hash: h, ids: ws.ids, count: m)
+        } else {
+            t.mergePiece(p, n, ws, into: &out)
         }
     }
 
