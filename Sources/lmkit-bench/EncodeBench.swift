@@ -8,10 +8,11 @@ import LMTokenizer
 //
 // For each vocabulary (r50k = Vocab/gpt2.vocab; cl100k from ../shared when present) and each text
 // (Tiny Shakespeare from Corpora/; the first 8 MB of the Gutenberg corpus when ../shared exists):
-//   single      encodeOrdinary of the whole text on one thread (what tiktoken's encode_ordinary does)
-//   batch       encodeOrdinaryBatch of ~64 kB newline-aligned chunks on all cores
-//   pretok      the pre-tokenizer alone (PreTokenizer.forEachPiece), one thread
-//   bpe-only    the BPE stage alone over pieces split beforehand, one thread
+//   single        encodeOrdinary of the whole text on one thread (what tiktoken's encode_ordinary does), wall time
+//   single-cpu    the same, thread CPU time (robust when other processes share the cores)
+//   batchN        encodeOrdinaryBatch of ~64 kB newline-aligned chunks on all N cores, wall time
+//   pretok-cpu    the pre-tokenizer alone (PreTokenizer.forEachPiece), thread CPU time
+//   bpe-only-cpu  the BPE stage alone over pieces split beforehand, thread CPU time
 // The last two show which stage limits `single`. Medians of several runs.
 
 enum EncodeBench {
@@ -49,6 +50,7 @@ enum EncodeBench {
                 var ids: [UInt32] = []
                 _ = tok.encodeOrdinary(text)  // warm the cache and pages
                 add("single", medianSeconds(repeats: repeats) { ids = tok.encodeOrdinary(text) })
+                add("single-cpu", medianCPUSeconds(repeats: repeats) { ids = tok.encodeOrdinary(text) })
 
                 let chunks = newlineChunks(text, target: 64 << 10)
                 var total = 0
@@ -58,12 +60,12 @@ enum EncodeBench {
 
                 var pieces: [Range<Int>] = []
                 bytes.withUnsafeBytes { raw in tok.preTokenizer.forEachPiece(in: raw) { pieces.append($0) } }
-                add("pretok", medianSeconds(repeats: repeats) {
+                add("pretok-cpu", medianCPUSeconds(repeats: repeats) {
                     var count = 0
                     bytes.withUnsafeBytes { raw in tok.preTokenizer.forEachPiece(in: raw) { count &+= $0.count } }
                     precondition(count == bytes.count)
                 })
-                add("bpe-only", medianCPUSeconds(repeats: repeats) {
+                add("bpe-only-cpu", medianCPUSeconds(repeats: repeats) {
                     var out: [UInt32] = []
                     out.reserveCapacity(bytes.count / 3)
                     bytes.withUnsafeBytes { raw in tok.encodePieces(raw, pieces: pieces, appendingTo: &out) }

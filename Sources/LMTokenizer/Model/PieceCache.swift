@@ -1,5 +1,5 @@
 // Performance notes
-// - Direct-mapped, 8192 slots of exactly one cache line (64 bytes): hash (8), piece length (1),
+// - Direct-mapped, 32768 slots (2 MB per thread) of exactly one cache line (64 bytes): hash (8), piece length (1),
 //   id count (1), piece bytes (≤ 22), ids (≤ 8 × 4). One hash — already computed for the
 //   whole-piece lookup — picks the slot; a hit touches one line. Replacement on every miss keeps
 //   frequent pieces in (they come back before eviction).
@@ -9,7 +9,7 @@
 
 /// A small cache of piece bytes → token ids for one thread and one vocabulary.
 final class PieceCache {
-    static let slots = 8192
+    static let slots = 32768
     static let maxPieceBytes = 22
     static let maxIDs = 8
     private static let slotBytes = 64
@@ -36,15 +36,18 @@ final class PieceCache {
         base + (Int(truncatingIfNeeded: h >> 43) & (PieceCache.slots - 1)) &* PieceCache.slotBytes
     }
 
-    /// Appends the cached ids of piece `p[0..<n]` (hash `h`) to `out`; false on a miss.
+    /// The hash stored in the slot of `h` (a plain load; used to bring the slot into cache early).
+    @inline(__always) func tag(_ h: UInt64) -> UInt64 { slot(h).load(as: UInt64.self) }
+
+    /// Writes the cached ids of piece `p[0..<n]` (hash `h`) to `dst` and returns their number; 0 on a miss.
     @inline(__always)
-    func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, into out: inout [UInt32]) -> Bool {
+    func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, to dst: UnsafeMutablePointer<UInt32>) -> Int {
         let s = slot(h)
         guard s.load(as: UInt64.self) == h, Int(s.load(fromByteOffset: 8, as: UInt8.self)) == n,
-              memcmp(s + 10, p, n) == 0 else { return false }
+              memcmp(s + 10, p, n) == 0 else { return 0 }
         let count = Int(s.load(fromByteOffset: 9, as: UInt8.self))
-        for i in 0..<count { out.append(s.load(fromByteOffset: 32 &+ 4 &* i, as: UInt32.self)) }
-        return true
+        UnsafeMutableRawPointer(dst).copyMemory(from: s + 32, byteCount: count &* 4)
+        return count
     }
 
     /// Stores piece `p[0..<n]` → `result[0..<count]` if both fit.

@@ -40,7 +40,7 @@ final class RankTables: @unchecked Sendable {
     /// Length of the longest token, in bytes.
     let maxTokenLength: Int
 
-    private struct TokenEntry {
+    struct TokenEntry {
         var prefix: UInt64   // first ≤ 8 bytes, little-endian, zero-padded
         var rank: UInt32
         var length: UInt32   // 0 = empty slot
@@ -197,6 +197,11 @@ final class RankTables: @unchecked Sendable {
             slot = (slot &+ 1) & tokenMask
         }
     }
+
+    /// The entry in the first slot probed for hash `h` (a load with no dependent work, so a
+    /// loop of these overlaps many cache misses; see BPETokenizer's batch loop).
+    @inline(__always)
+    func firstProbe(_ h: UInt64) -> TokenEntry { tokenEntries[Int(truncatingIfNeeded: h) & tokenMask] }
 
     /// Rank of the token whose bytes are `p[0..<n]`, or `none`.
     @inline(__always)
