@@ -1,0 +1,72 @@
+import Foundation
+import LMData
+import LMSupport
+
+/// Group `data`: shard writing (M tokens/s, MB/s of u16 tokens in) and loader throughput
+/// (M tokens/s of ready (B, T) batches), on seeded Zipf-distributed ids (vocab 50,257) that
+/// compress about like GPT-2 tokens of English text.
+///
+///     swift run -c release lmkit-bench data [--tokens N]
+enum DataBench {
+    static var group: BenchmarkGroup { BenchmarkGroup(name: "data", run: run) }
+
+    /// Zipf(1.1)-like ids by inverse-CDF table lookup.
+    static func zipfTokens(_ n: Int, vocab: Int, seed: UInt64) -> [UInt32] {
+        var cdf = [Double](repeating: 0, count: vocab)
+        var acc = 0.0
+        for i in 0..<vocab { acc += 1.0 / pow(Double(i + 1), 1.1); cdf[i] = acc }
+        var rng = SeededRNG(seed: seed)
+        var out = [UInt32](repeating: 0, count: n)
+        for k in 0..<n {
+            let u = rng.nextDouble() * acc
+            var lo = 0, hi = vocab - 1
+            while lo < hi { let mid = (lo + hi) / 2; if cdf[mid] < u { lo = mid + 1 } else { hi = mid } }
+            out[k] = UInt32(lo)
+        }
+        return out
+    }
+
+    static func run(_ args: [String]) -> [BenchmarkResult] {
+        var n = 32 << 20
+        if let i = args.firstIndex(of: "--tokens"), i + 1 < args.count, let v = Int(args[i + 1]) { n = v }
+        let tokens = zipfTokens(n, vocab: 50_257, seed: 1)
+        let dir = NSTemporaryDirectory() + "lmkit-bench-data-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var results: [BenchmarkResult] = []
+        let opts = ShardWriter.Options(vocabSize: 50_257, vocabFingerprint: 1)
+        var written: ShardWriter.Written?
+        let half = n / 2
+        let secs = medianSeconds(repeats: 3) {
+            written = try! ShardWriter.write(tokens: Array(tokens[..<half]), documentEnds: [half],
+                                             to: dir + "/train-00000.lmshard", options: opts)
+        }
+        try! ShardWriter.write(tokens: Array(tokens[half...]), documentEnds: [n - half],
+                               to: dir + "/train-00001.lmshard", options: opts)
+        results.append(BenchmarkResult(group: "data", name: "shard_write_Mtok_per_s", median: Double(half) / secs / 1e6,
+                                       unit: "M tok/s", repeats: 3))
+        results.append(BenchmarkResult(group: "data", name: "shard_write_MB_per_s", median: Double(half * 2) / secs / 1e6,
+                                       unit: "MB/s (u16 in)", repeats: 3))
+        results.append(BenchmarkResult(group: "data", name: "shard_compression_ratio",
+                                       median: Double(half * 2) / Double(written!.bytes), unit: "x", repeats: 1))
+        let entries = [half, n - half].enumerated().map { i, t in
+            Manifest.Entry(file: "train-0000\(i).lmshard", tokens: t, documents: 1, frames: 0, bytes: 0,
+                           firstDocument: i, endDocument: i + 1)
+        }
+        try! Manifest(vocabFingerprint: 1, vocabSize: 50_257, endOfTextID: nil, frameTokens: opts.frameTokens,
+                      complete: true, config: [:], command: "bench", train: entries).write(directory: dir)
+        for (b, t) in [(16, 1024), (64, 256)] {
+            let loader = try! DataLoader(directory: dir, split: .train, batchSize: b, context: t, seed: 1)
+            let batches = max(8, min(loader.batchesPerEpoch, 2000))
+            for _ in 0..<4 { _ = try! loader.next() }
+            let s = medianSeconds(repeats: 3) { for _ in 0..<batches { _ = try! loader.next() } }
+            results.append(BenchmarkResult(group: "data", name: "loader_B\(b)_T\(t)_Mtok_per_s",
+                                           median: Double(batches * b * t) / s / 1e6, unit: "M tok/s", repeats: 3))
+        }
+        let sreader = try! ShardReader(path: dir + "/train-00000.lmshard")
+        let rs = medianSeconds(repeats: 3) { try! sreader.verify() }
+        results.append(BenchmarkResult(group: "data", name: "shard_read_verify_Mtok_per_s", median: Double(half) / rs / 1e6,
+                                       unit: "M tok/s (1 thread)", repeats: 3))
+        return results
+    }
+}
