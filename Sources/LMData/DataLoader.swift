@@ -86,6 +86,10 @@ public final class DataLoader: @unchecked Sendable {
             throw LMError.badInput("rank \(rank) is not in 0..<worldSize (\(worldSize))")
         }
         let m = try Manifest.read(directory: directory)
+        guard m.complete else {
+            throw LMError.badInput(file: directory, "the shard run that makes this directory has not finished",
+                                   fix: "re-run the same lmkit shard command to complete it")
+        }
         let entries = m.entries(split)
         guard !entries.isEmpty else {
             throw LMError.badInput(file: directory, "no \(split.rawValue) shards",

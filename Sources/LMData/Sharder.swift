@@ -107,8 +107,24 @@ public enum Sharder {
             throw LMError.badInput("end-of-text id \(p.endOfTextID) is outside the vocabulary (size \(p.vocabSize))")
         }
         let started = Date()
+        let existed = FileIO.exists(p.output)
+        let hadManifest = FileIO.exists(Manifest.path(directory: p.output))
         var manifest = try ShardDirectory.prepare(p)
         if !manifest.complete { try manifest.write(directory: p.output) }   // marks the directory as ours
+        do {
+            return try make(p, source: source, encode: encode, manifest: &manifest, started: started)
+        } catch {
+            // A fresh run that failed before its first shard leaves nothing behind.
+            if !hadManifest && manifest.train.isEmpty && manifest.val.isEmpty {
+                unlink(Manifest.path(directory: p.output))
+                if !existed { rmdir(p.output) }
+            }
+            throw error
+        }
+    }
+
+    private static func make(_ p: Parameters, source: DocumentSource, encode: @escaping @Sendable ([UInt8]) -> [UInt32],
+                             manifest: inout Manifest, started: Date) throws -> Summary {
         var summary = Summary()
         summary.shardsKept = manifest.train.count + manifest.val.count
         if manifest.complete {

@@ -1,12 +1,18 @@
 import Foundation
 import LMData
 import LMSupport
+import LMTokenizer
 
 /// Group `data`: shard writing (M tokens/s, MB/s of u16 tokens in) and loader throughput
 /// (M tokens/s of ready (B, T) batches), on seeded Zipf-distributed ids (vocab 50,257) that
 /// compress about like GPT-2 tokens of English text.
 ///
-///     swift run -c release lmkit-bench data [--tokens N]
+/// With `--corpus FILE.txt --vocab V` it also shards that corpus (documents split at
+/// `<|endoftext|>` lines, held in memory) and measures, in the same run, the batch encode rate of
+/// the same documents with `BPETokenizer.encodeOrdinaryBatch` (all cores): the ratio shows what
+/// sharding costs beyond encoding (compression, checksums, writing).
+///
+///     swift run -c release lmkit-bench data [--tokens N] [--corpus FILE.txt --vocab V]
 enum DataBench {
     static var group: BenchmarkGroup { BenchmarkGroup(name: "data", run: run) }
 
@@ -34,6 +40,10 @@ enum DataBench {
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var results: [BenchmarkResult] = []
+        if let c = args.firstIndex(of: "--corpus"), let v = args.firstIndex(of: "--vocab"),
+           c + 1 < args.count, v + 1 < args.count {
+            results += corpus(args[c + 1], vocab: args[v + 1], dir: dir + "/corpus")
+        }
         let opts = ShardWriter.Options(vocabSize: 50_257, vocabFingerprint: 1)
         var written: ShardWriter.Written?
         let half = n / 2
@@ -68,5 +78,35 @@ enum DataBench {
         results.append(BenchmarkResult(group: "data", name: "shard_read_verify_Mtok_per_s", median: Double(half) / rs / 1e6,
                                        unit: "M tok/s (1 thread)", repeats: 3))
         return results
+    }
+
+    /// Encode vs shard throughput on a real corpus (MB/s of input text, all cores).
+    static func corpus(_ path: String, vocab: String, dir: String) -> [BenchmarkResult] {
+        let text = try! FileIO.readText(path)
+        let docs = text.components(separatedBy: "<|endoftext|>\n").filter { !$0.isEmpty }
+        let bytes = Double(docs.reduce(0) { $0 + $1.utf8.count })
+        let vocabulary = try! VocabularyImport(input: vocab).run()
+        let tokenizer = try! BPETokenizer(vocabulary)
+        let docBytes = docs.map { Array($0.utf8) }
+        var tokens = 0
+        let encodeSecs = medianSeconds(repeats: 3) {
+            tokens = tokenizer.encodeOrdinaryBatch(docs).reduce(0) { $0 + $1.count }
+        }
+        var p = Sharder.Parameters(output: dir, vocabSize: vocabulary.idLimit, vocabFingerprint: 1,
+                                   endOfTextID: UInt32(vocabulary.specialID("<|endoftext|>") ?? 0))
+        p.valFraction = 0.01
+        let shardSecs = medianSeconds(repeats: 3) {
+            try? FileManager.default.removeItem(atPath: dir)
+            try! Sharder.run(p, source: DocumentArray(docBytes), encode: { tokenizer.encodeOrdinary(bytes: $0) })
+        }
+        let name = (path as NSString).lastPathComponent
+        return [
+            BenchmarkResult(group: "data", name: "encode_batch_MB_per_s[\(name)]", median: bytes / encodeSecs / 1e6,
+                            unit: "MB/s (\(tokens) tokens)", repeats: 3),
+            BenchmarkResult(group: "data", name: "shard_MB_per_s[\(name)]", median: bytes / shardSecs / 1e6,
+                            unit: "MB/s", repeats: 3),
+            BenchmarkResult(group: "data", name: "shard_vs_encode_ratio[\(name)]", median: encodeSecs / shardSecs,
+                            unit: "x", repeats: 3),
+        ]
     }
 }
