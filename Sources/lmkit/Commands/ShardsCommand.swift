@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import LMCorpus
 import LMData
 import LMSupport
+import LMTokenizer
 
 /// `lmkit shards …`: look inside, check, print and import shard directories.
 struct ShardsCommand: ParsableCommand {
@@ -129,6 +131,9 @@ struct ShardsCommand: ParsableCommand {
         @Option(name: .long, help: "Output shard directory.")
         var output: String
 
+        @Option(name: .long, help: "Vocabulary the ids belong to (sets vocab size, fingerprint and the end-of-text id).")
+        var vocab: String?
+
         @Option(name: .long, help: "Tokens per shard.")
         var shardTokens: Int = 1 << 24
 
@@ -151,6 +156,12 @@ struct ShardsCommand: ParsableCommand {
             p.threads = common.resolvedThreads
             p.quiet = common.quiet
             p.command = CommandLine.arguments.joined(separator: " ")
+            if let vocab {
+                let v = try VocabularyImport(input: vocab).run()
+                p.vocabSize = v.idLimit
+                p.vocabFingerprint = UInt64(v.fingerprint, radix: 16) ?? 0
+                p.endOfTextID = v.specialID(endOfTextSeparator).map(UInt32.init)
+            }
             let s = try TokenFileImport.run(files: files, p)
             print("\(output): \(s.shards) shards, train \(s.trainTokens) tokens, val \(s.valTokens) tokens, \(s.bytesOnDisk) bytes")
         }
