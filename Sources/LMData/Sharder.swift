@@ -156,7 +156,7 @@ public enum Sharder {
         }
 
         func closeShard(_ s: Split) throws {
-            guard var open = splits[s], !open.tokens.isEmpty else { return }
+            guard let open = splits[s], !open.tokens.isEmpty else { return }
             let name = "\(s.rawValue)-\(String(format: "%05d", open.number)).\(ShardFormat.fileExtension)"
             let w = try ShardWriter.write(tokens: open.tokens, documentEnds: open.documentEnds,
                                           to: (p.output as NSString).appendingPathComponent(name), options: writerOptions)
@@ -171,7 +171,6 @@ public enum Sharder {
             open.tokens.removeAll(keepingCapacity: true)
             open.documentEnds.removeAll(keepingCapacity: true)
             open.firstDocument = open.nextDocument
-            splits[s] = open
         }
 
         // Batches of documents to encode in parallel.
@@ -188,13 +187,12 @@ public enum Sharder {
             for (k, ids) in slots.values.enumerated() {
                 let d = batchIndexes[k]
                 let s: Split = isValidation(document: d, fraction: p.valFraction, seed: p.splitSeed) ? .val : .train
-                var open = splits[s]!
+                let open = splits[s]!
                 if open.tokens.isEmpty { open.firstDocument = d }
                 open.tokens.append(contentsOf: ids)
                 open.tokens.append(p.endOfTextID)
                 open.documentEnds.append(open.tokens.count)
                 open.nextDocument = d + 1
-                splits[s] = open
                 summary.tokensEncoded += ids.count + 1
                 if s == .train { summary.trainTokens += ids.count + 1 } else { summary.valTokens += ids.count + 1 }
                 if open.tokens.count >= p.shardTokens { try closeShard(s) }
@@ -237,8 +235,8 @@ public enum Sharder {
         return summary
     }
 
-    /// The shard being filled for one split.
-    struct OpenShard {
+    /// The shard being filled for one split (a class: appending must not copy the token array).
+    final class OpenShard {
         var split: Split
         var number: Int
         /// One past the last document index this split has taken (or kept).
