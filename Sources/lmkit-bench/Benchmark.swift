@@ -19,7 +19,13 @@ struct BenchmarkGroup {
 
 enum BenchmarkRegistry {
     /// Every group; add yours here.
-    static var all: [BenchmarkGroup] { [PreTokenizerBench.group, EncodeBench.group] }
+    static var all: [BenchmarkGroup] {
+        [
+            PreTokenizerBench.group,
+            EncodeBench.group,
+            DataBench.group,
+        ]
+    }
 }
 
 /// Runs `body` `repeats` times and returns the median wall seconds.
