@@ -19,7 +19,12 @@ struct BenchmarkGroup {
 
 enum BenchmarkRegistry {
     /// Every group; add yours here.
-    static var all: [BenchmarkGroup] { [] }
+    static var all: [BenchmarkGroup] {
+        [
+            BenchmarkGroup(name: "model", run: ModelBench.run),
+            BenchmarkGroup(name: "kernels", run: KernelBench.run),
+        ]
+    }
 }
 
 /// Runs `body` `repeats` times and returns the median wall seconds.
