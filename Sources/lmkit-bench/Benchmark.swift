@@ -24,6 +24,8 @@ enum BenchmarkRegistry {
             PreTokenizerBench.group,
             EncodeBench.group,
             DataBench.group,
+            BenchmarkGroup(name: "model", run: ModelBench.run),
+            BenchmarkGroup(name: "kernels", run: KernelBench.run),
         ]
     }
 }
