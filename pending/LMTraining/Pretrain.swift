@@ -45,7 +45,9 @@ public enum Pretrain {
     /// Name of the vocab copy inside a run directory.
     public static let vocabFileName = "vocab.vocab"
 
-    public static func run(_ params: PretrainParameters) throws -> TrainResult {
+    /// Runs the pretraining. `stopRequested` (default: Ctrl-C) is asked after every step.
+    public static func run(_ params: PretrainParameters,
+                           stopRequested: (@Sendable (Int) -> Bool)? = nil) throws -> TrainResult {
         var p = params.trainer
         try p.validate()
         let run = p.outputDirectory
@@ -115,6 +117,7 @@ public enum Pretrain {
         // 4. Train.
         InterruptFlag.shared.install()
         let trainer = Trainer(parameters: p, model: model, train: train, validation: validation)
+        if let stopRequested { trainer.stopRequested = stopRequested }
         return try trainer.run()
     }
 
