@@ -26,7 +26,8 @@ struct LMKit: ParsableCommand {
         VocabCommand.self, TokenizeCommand.self, DetokenizeCommand.self,
         // Data (ShardCommand, ShardsCommand)
         ShardsCommand.self,
-        // Model (PretrainCommand, SampleCommand, EvalCommand)
+        // Model
+        PretrainCommand.self, SampleCommand.self, EvalCommand.self,
     ]
 }
 
