@@ -23,8 +23,10 @@ public struct PretrainParameters: Sendable {
     /// `vocab` recorded in the shard manifest's config.
     public var vocabPath: String?
     public var model: ModelChoice
-    /// Train-loop settings; `context` is set from the model.
+    /// Train-loop settings; `context` is set from the model, the optimisation settings from `options`.
     public var trainer: TrainerParameters
+    /// Optimisation settings given explicitly (the rest: defaults, or the saved ones on resume).
+    public var options = TrainingOptions()
     /// Time a short sgemm at the start to report MFU.
     public var measureSgemm = true
 
@@ -49,7 +51,6 @@ public enum Pretrain {
     public static func run(_ params: PretrainParameters,
                            stopRequested: (@Sendable (Int) -> Bool)? = nil) throws -> TrainResult {
         var p = params.trainer
-        try p.validate()
         let run = p.outputDirectory
         let statePath = run + "/" + TrainState<LoaderPosition, GPTConfig>.fileName
         if !p.resume && FileIO.exists(statePath) {
@@ -60,6 +61,9 @@ public enum Pretrain {
             throw LMError.badInput(file: run, "has no checkpoint to resume (state.json is missing)",
                                    fix: "start the run without --resume")
         }
+        let saved = p.resume ? try TrainState<LoaderPosition, GPTConfig>.read(from: statePath) : nil
+        params.options.apply(to: &p, saved: saved?.hyper)
+        try p.validate()
 
         // 1. Data and vocabulary must agree.
         let data = params.dataDirectory

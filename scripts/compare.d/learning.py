@@ -165,7 +165,7 @@ def train_torch(train, val, a, budget):
 
 
 def train_lmkit(a, shards, run, budget):
-    cmd = [a.lmkit, "pretrain", "--data", shards, "--out", run, "--layers", str(a.layers), "--heads", str(a.heads),
+    cmd = [a.lmkit, "pretrain", "--data", shards, "--vocab", a.vocab_path, "--out", run, "--layers", str(a.layers), "--heads", str(a.heads),
            "--dim", str(a.dim), "--context", str(a.context), "--batch", str(a.batch), "--lr", str(a.lr),
            "--warmup", str(a.warmup), "--eval-every", str(a.eval_every), "--eval-batches", str(a.eval_batches),
            "--time", str(budget / 60), "--threads", str(a.threads), "--seed", str(a.seed), "--checkpoint-every", "0"]
@@ -241,12 +241,13 @@ def main():
                       f"'{repo}/Corpora/tinyshakespeare.txt' > '{docs}'"])
     shards = os.path.join(work, "shards")
     sh([a.lmkit, "shard", "--vocab", vocab, "--input", docs, "--output", shards, "--val-fraction", "0.1",
-        "--split-documents", "--quiet"], stdout=sys.stderr)
+        "--doc-separator", "eot", "--quiet"], stdout=sys.stderr)
     sys.path.insert(0, os.path.join(repo, "scripts"))
     import lmshard_reader as R
     load = lambda split: [np.asarray(R.read_shard(p)[1], dtype=np.int32) for p in R.shard_paths(shards, split)]
     train, val = load("train"), load("val")
     a.vocab_size = 257
+    a.vocab_path = vocab
 
     lm = train_lmkit(a, shards, os.path.join(work, "run"), a.budget)
     pt = train_torch(train, val, a, a.budget)
