@@ -143,6 +143,7 @@ public struct BPETokenizer: Sendable {
         for i in 0..<k {
             let s = starts[i]
             let n = ends[i] &- s
+            if n == 1 { continue }   // resolved from byteRank in pass 2, no table load
             let p = base + s
             let pre = RankTables.prefix(p, n, available: count &- s)
             let h = RankTables.hash(prefix: pre, p, n)
@@ -212,7 +213,7 @@ public struct BPETokenizer: Sendable {
         }
         if n <= PieceCache.maxPieceBytes {
             let cache = ws.cache
-            let hit = cache.lookup(p, n, hash: h, to: dst)
+            let hit = cache.lookup(p, n, prefix: pre, hash: h, to: dst)
             if hit > 0 { return hit }
             ws.reserve(n)
             let m = t.mergeShort(p, n, ws)
