@@ -49,6 +49,10 @@ final class RankTables: @unchecked Sendable {
     private let tokenEntries: UnsafeMutablePointer<TokenEntry>
     private let pairMask: Int
     private let pairEntries: UnsafeMutablePointer<UInt64>   // UInt64.max = empty
+    /// One bit per hash of every pair key (2^21 bits = 256 KB, stays in L2): most pairs the merge
+    /// loop asks about are not tokens, and a clear bit answers that without touching the table.
+    private let pairFilter: UnsafeMutablePointer<UInt64>
+    private static let filterBits = 21
     /// Number of (left, right) → merged entries.
     let pairCount: Int
 
@@ -119,7 +123,11 @@ final class RankTables: @unchecked Sendable {
         pairMask = pcap - 1
         pairEntries = .allocate(capacity: pcap)
         pairEntries.initialize(repeating: .max, count: pcap)
+        pairFilter = .allocate(capacity: (1 << RankTables.filterBits) / 64)
+        pairFilter.initialize(repeating: 0, count: (1 << RankTables.filterBits) / 64)
         for e in pairs {
+            let f = RankTables.filterBit(e & ~RankTables.rankMask)
+            pairFilter[f >> 6] |= 1 &<< UInt64(f & 63)
             var slot = RankTables.pairSlot(e & ~RankTables.rankMask, pairMask)
             while pairEntries[slot] != .max { slot = (slot &+ 1) & pairMask }
             pairEntries[slot] = e
@@ -128,7 +136,7 @@ final class RankTables: @unchecked Sendable {
 
     deinit {
         byteRank.deallocate(); arena.deallocate(); offsets.deallocate()
-        tokenEntries.deallocate(); pairEntries.deallocate()
+        tokenEntries.deallocate(); pairEntries.deallocate(); pairFilter.deallocate()
     }
 
 
@@ -186,6 +194,11 @@ final class RankTables: @unchecked Sendable {
     }
 
     @inline(__always)
+    private static func filterBit(_ key: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0xD6E8_FEB8_6659_FD93) >> UInt64(64 - RankTables.filterBits))
+    }
+
+    @inline(__always)
     private static func pairSlot(_ key: UInt64, _ mask: Int) -> Int {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
     }
@@ -236,6 +249,8 @@ final class RankTables: @unchecked Sendable {
     @inline(__always)
     func pairRank(_ a: UInt32, _ b: UInt32) -> UInt32 {
         let key = UInt64(a) << 42 | UInt64(b) << 21
+        let f = RankTables.filterBit(key)
+        if pairFilter[f >> 6] & (1 &<< UInt64(f & 63)) == 0 { return RankTables.none }
         var slot = RankTables.pairSlot(key, pairMask)
         while true {
             let e = pairEntries[slot]
