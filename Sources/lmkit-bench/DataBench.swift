@@ -110,22 +110,17 @@ enum DataBench {
             c0 = cpuSeconds()
             let s = medianSeconds(repeats: 1) {
                 try? FileManager.default.removeItem(atPath: dir)
-                try! Sharder.run(p, source: DocumentArray(docBytes), encode: { tokenizer.encodeOrdinary(bytes: $0) })
+                try! Sharder.run(p, source: DocumentArray(docBytes), encode: { bytes in
+                    // Valid UTF-8 (it came from a String), as LMCorpus guarantees for `lmkit shard`.
+                    var out: [UInt32] = []
+                    bytes.withUnsafeBytes { tokenizer.encodeValidUTF8($0, appendingTo: &out) }
+                    return out
+                })
             }
             shardCPU.append(cpuSeconds() - c0)
             encodeTimes.append(e); shardTimes.append(s); ratios.append(e / s)
         }
         func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
-        if ProcessInfo.processInfo.environment["LMKIT_BENCH_DEBUG"] != nil {
-            for _ in 0..<3 {
-                let a = medianSeconds(repeats: 1) { _ = tokenizer.encodeOrdinaryBatch(docs) }
-                let slots = ResultSlots<[UInt32]>(count: docBytes.count)
-                let b = medianSeconds(repeats: 1) {
-                    Parallel.forEach(docBytes.count) { i in slots[i] = tokenizer.encodeOrdinary(bytes: docBytes[i]) }
-                }
-                printError("strings batch \(a) s, bytes parallel \(b) s")
-            }
-        }
         let encodeSecs = median(encodeTimes), shardSecs = median(shardTimes)
         let name = (path as NSString).lastPathComponent
         return [
