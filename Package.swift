@@ -82,7 +82,8 @@ let package = Package(
         .testTarget(name: "LMModelTests", dependencies: ["LMModel", "LMKernels", "LMSupport", "LMTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: settings),
         .testTarget(name: "LMTrainingTests",
-                    dependencies: ["LMTraining", "LMKernels", "LMSupport", "LMTestSupport"],
+                    dependencies: ["LMTraining", "LMKernels", "LMModel", "LMData", "LMTokenizer", "LMSupport",
+                                   "LMTestSupport"],
                     swiftSettings: settings),
     ]
 )

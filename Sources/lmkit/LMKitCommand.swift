@@ -27,7 +27,8 @@ struct LMKit: ParsableCommand {
         // Data (ShardCommand, ShardsCommand)
         ShardCommand.self,
         ShardsCommand.self,
-        // Model (PretrainCommand, SampleCommand, EvalCommand)
+        // Model
+        PretrainCommand.self, SampleCommand.self, EvalCommand.self,
     ]
 }
 
