@@ -124,7 +124,7 @@ public enum Attention {
             for i in 0..<count { body(i, 0) }
             return
         }
-        BLAS.withThreads(1) {
+        BLAS.singleThreaded {
             Parallel.forEach(workers, threads: workers) { w in
                 for i in (count * w / workers) ..< (count * (w + 1) / workers) { body(i, w) }
             }

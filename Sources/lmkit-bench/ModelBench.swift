@@ -7,7 +7,7 @@ import LMSupport
 /// MFU against the sgemm rate measured in the same run, a per-kernel profile of one step, KV-cache
 /// sampling speed and peak RSS.
 ///
-///     swift run -c release lmkit-bench model [--threads N] [--configs tiny,small,gpt2s] [--json]
+///     swift run -c release lmkit-bench model [--threads N] [--configs tiny,small,gpt2s] [--sample-only] [--json]
 ///
 /// Configs (V = 65, Tiny Shakespeare characters, except GPT-2's 50257):
 ///   tiny   4 layers, 4 heads, 128 wide, context 128, batch 32
@@ -45,7 +45,13 @@ enum ModelBench {
         printError("model: OpenBLAS \(BLAS.configuration), \(threads) threads; sgemm \(String(format: "%.1f", peak)) GFLOP/s")
         add("sgemm_gflops", peak, "GFLOP/s", 5)
         add("threads", Double(threads), "threads", 1)
+        let sampleOnly = args.contains("--sample-only")
         for c in cases where wanted.contains(c.name) {
+            if sampleOnly {
+                let sampling = sampleRate(c.config)
+                add("\(c.name).sample_tokens_per_s", sampling, "tokens/s", 3)
+                continue
+            }
             let r = trainStep(c, threads: threads)
             let flops = c.config.flopsPerToken(time: c.config.context)
             let gflops = r.tokensPerSecond * flops / 1e9
@@ -130,7 +136,7 @@ enum ModelBench {
                 b.withUnsafeBufferPointer { pb in
                     c.withUnsafeMutableBufferPointer { pc in
                         medianSeconds(repeats: 5) {
-                            Matmul.gemm(transA: false, transB: false, m: n, n: n, k: n, a: pa.baseAddress!, lda: n,
+                            Matmul.parallelGemm(transA: false, transB: false, m: n, n: n, k: n, a: pa.baseAddress!, lda: n,
                                         b: pb.baseAddress!, ldb: n, beta: 0, c: pc.baseAddress!, ldc: n)
                         }
                     }
