@@ -21,6 +21,9 @@ enum BenchmarkRegistry {
     /// Every group; add yours here.
     static var all: [BenchmarkGroup] {
         [
+            PreTokenizerBench.group,
+            EncodeBench.group,
+            DataBench.group,
             BenchmarkGroup(name: "model", run: ModelBench.run),
             BenchmarkGroup(name: "kernels", run: KernelBench.run),
         ]

@@ -22,9 +22,13 @@ struct LMKit: ParsableCommand {
 
     /// Registered subcommands. One line per command group; keep alphabetical within a stage.
     static let allSubcommands: [ParsableCommand.Type] = [
-        // Tokenizer (VocabCommand, TokenizeCommand, DetokenizeCommand)
+        // Tokenizer
+        VocabCommand.self, TokenizeCommand.self, DetokenizeCommand.self,
         // Data (ShardCommand, ShardsCommand)
-        // Model (PretrainCommand, SampleCommand, EvalCommand)
+        ShardCommand.self,
+        ShardsCommand.self,
+        // Model
+        PretrainCommand.self, SampleCommand.self, EvalCommand.self,
     ]
 }
 

@@ -1,0 +1,70 @@
+// Performance notes
+// - Direct-mapped, 32768 slots (2 MB per thread) of exactly one cache line (64 bytes): hash (8), piece length (1),
+//   id count (1), piece bytes (≤ 22), ids (≤ 8 × 4). One hash — already computed for the
+//   whole-piece lookup — picks the slot; a hit touches one line. Replacement on every miss keeps
+//   frequent pieces in (they come back before eviction).
+// - Only pieces the whole-piece lookup missed (≥ 2 tokens) are stored; longer ones are rare.
+// - Per thread (inside `BPEWorkspace`), so no locks. Earlier layout (separate arrays for hashes,
+//   lengths, bytes, ids) touched 4–5 lines per hit.
+
+/// A small cache of piece bytes → token ids for one thread and one vocabulary.
+final class PieceCache {
+    static let slots = 32768
+    static let maxPieceBytes = 22
+    static let maxIDs = 8
+    private static let slotBytes = 64
+
+    /// Serial of the tables the cached ids belong to (reset when another vocabulary uses the workspace).
+    var owner: UInt64 = 0
+    private let base: UnsafeMutableRawPointer
+
+    init() {
+        base = .allocate(byteCount: PieceCache.slots * PieceCache.slotBytes, alignment: 64)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: PieceCache.slots * PieceCache.slotBytes)
+    }
+
+    deinit { base.deallocate() }
+
+    /// Empties the cache and assigns it to the tables with serial `tables`.
+    func reset(for tables: UInt64) {
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: PieceCache.slots * PieceCache.slotBytes)
+        owner = tables
+    }
+
+    // Slot layout: [0..<8) hash, [8] length, [9] count, [10..<32) piece bytes, [32..<64) ids.
+    @inline(__always) private func slot(_ h: UInt64) -> UnsafeMutableRawPointer {
+        base + (Int(truncatingIfNeeded: h >> 43) & (PieceCache.slots - 1)) &* PieceCache.slotBytes
+    }
+
+    /// The hash stored in the slot of `h` (a plain load; used to bring the slot into cache early).
+    @inline(__always) func tag(_ h: UInt64) -> UInt64 { slot(h).load(as: UInt64.self) }
+
+    /// Writes the cached ids of piece `p[0..<n]` (hash `h`) to `dst` and returns their number; 0 on a miss.
+    @inline(__always)
+    func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, to dst: UnsafeMutablePointer<UInt32>) -> Int {
+        let s = slot(h)
+        guard s.load(as: UInt64.self) == h, Int(s.load(fromByteOffset: 8, as: UInt8.self)) == n,
+              memcmp(s + 10, p, n) == 0 else { return 0 }
+        let count = Int(s.load(fromByteOffset: 9, as: UInt8.self))
+        UnsafeMutableRawPointer(dst).copyMemory(from: s + 32, byteCount: count &* 4)
+        return count
+    }
+
+    /// Stores piece `p[0..<n]` → `result[0..<count]` if both fit.
+    @inline(__always)
+    func store(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, ids result: UnsafePointer<UInt32>, count: Int) {
+        guard n <= PieceCache.maxPieceBytes, count <= PieceCache.maxIDs else { return }
+        let s = slot(h)
+        s.storeBytes(of: h, as: UInt64.self)
+        s.storeBytes(of: UInt8(truncatingIfNeeded: n), toByteOffset: 8, as: UInt8.self)
+        s.storeBytes(of: UInt8(truncatingIfNeeded: count), toByteOffset: 9, as: UInt8.self)
+        (s + 10).copyMemory(from: p, byteCount: n)
+        (s + 32).copyMemory(from: result, byteCount: count &* 4)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
