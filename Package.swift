@@ -74,7 +74,7 @@ let package = Package(
                     swiftSettings: settings),
         .testTarget(name: "LMTokenizerTests", dependencies: ["LMTokenizer", "LMTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: settings),
-        .testTarget(name: "LMDataTests", dependencies: ["LMData", "LMCompression", "LMTestSupport"],
+        .testTarget(name: "LMDataTests", dependencies: ["LMData", "LMCompression", "LMCorpus", "LMTokenizer", "LMTestSupport"],
                     exclude: ["Fixtures"],
                     swiftSettings: settings),
         .testTarget(name: "LMKernelsTests", dependencies: ["LMKernels", "LMSupport", "LMTestSupport"],

@@ -25,6 +25,7 @@ struct LMKit: ParsableCommand {
         // Tokenizer
         VocabCommand.self, TokenizeCommand.self, DetokenizeCommand.self,
         // Data (ShardCommand, ShardsCommand)
+        ShardCommand.self,
         ShardsCommand.self,
         // Model
         PretrainCommand.self, SampleCommand.self, EvalCommand.self,
