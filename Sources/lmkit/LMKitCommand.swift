@@ -23,6 +23,7 @@ struct LMKit: ParsableCommand {
     /// Registered subcommands. One line per command group; keep alphabetical within a stage.
     static let allSubcommands: [ParsableCommand.Type] = [
         // Tokenizer (VocabCommand, TokenizeCommand, DetokenizeCommand)
+        VocabGroupTemporary.self,
         // Data (ShardCommand, ShardsCommand)
         // Model (PretrainCommand, SampleCommand, EvalCommand)
     ]

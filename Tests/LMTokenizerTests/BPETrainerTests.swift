@@ -63,7 +63,7 @@ private struct Pair: Hashable { var a: Int; var b: Int }
         let trainer = try BPETrainer(.init(vocabSize: 512, threads: 2))
         let chunk = Array(text[0..<200_000])
         var given = false
-        let result = try trainer.train { defer { given = true }; return given ? nil : chunk }
+        let result = try trainer.train { defer { given = true }; return given ? nil : .init(chunk) }
         #expect(expected.count == 256)
         #expect(Array(result.vocabulary.tokens[256...]) == expected)
     }
@@ -93,7 +93,7 @@ private struct Pair: Hashable { var a: Int; var b: Int }
             var k = 0
             return try BPETrainer(.init(vocabSize: 400, threads: threads)).train {
                 defer { k += 1 }
-                return k < chunks.count ? chunks[k] : nil
+                return k < chunks.count ? .init(chunks[k]) : nil
             }.vocabulary.tokens
         }
         let one = try run(1)
@@ -123,7 +123,7 @@ private struct Pair: Hashable { var a: Int; var b: Int }
         var given = false
         let result = try BPETrainer(.init(vocabSize: 512, specialTokens: ["<|endoftext|>"], threads: 2)).train {
             defer { given = true }
-            return given ? nil : text
+            return given ? nil : .init(text)
         }
         let v = result.vocabulary
         #expect(v.rankCount == 511)
@@ -135,6 +135,17 @@ private struct Pair: Hashable { var a: Int; var b: Int }
             #expect(m.left < 256 + k && m.right < 256 + k)
             #expect(v.tokens[256 + k] == v.tokens[m.left] + v.tokens[m.right])
         }
+    }
+
+    /// Pieces never cross a document start inside a chunk.
+    @Test func documentStartsSplitPieces() throws {
+        let bytes = Array("abcabc".utf8)
+        var given = false
+        let v = try BPETrainer(.init(vocabSize: 300)).train {
+            defer { given = true }
+            return given ? nil : .init(bytes, documentStarts: [3])
+        }.vocabulary
+        #expect(mergedStrings(v) == ["ab", "abc"])  // "abcabc" as one piece would also learn "abcabc"
     }
 
     @Test func specialTokensAreNotTrainedOn() throws {
@@ -168,7 +179,7 @@ private struct Pair: Hashable { var a: Int; var b: Int }
         let trainer = try BPETrainer(.init(vocabSize: 300))
         var given = false
         #expect {
-            _ = try trainer.train { defer { given = true }; return given ? nil : [0x61, 0x62, 0xFF, 0x63] }
+            _ = try trainer.train { defer { given = true }; return given ? nil : .init([0x61, 0x62, 0xFF, 0x63]) }
         } throws: { error in
             (error as? LMError)?.description.contains("byte offset 2") == true
         }
