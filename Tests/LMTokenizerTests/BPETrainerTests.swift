@@ -186,7 +186,7 @@ private struct Pair: Hashable { var a: Int; var b: Int }
     }
 
     @Test func pieceCounterCountsDistinctPieces() {
-        let c = PieceCounter(capacity: 16)
+        var c = PieceCounter(capacity: 16)
         var words: [String] = []
         for i in 0..<1000 { words.append("w\(i % 300)") }
         for w in words { Array(w.utf8).withUnsafeBytes { c.add($0) } }

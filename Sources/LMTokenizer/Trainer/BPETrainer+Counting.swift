@@ -12,7 +12,8 @@ extension BPETrainer {
     func countPieces(totalBytes: Int64?, nextChunk: () throws -> TextChunk?,
                      stats: inout Statistics) throws -> PieceCounter {
         let threads = max(1, parameters.threads)
-        let counters = (0..<threads).map { _ in PieceCounter() }
+        let counters = ResultSlots<PieceCounter>(count: threads)
+        for t in 0..<threads { counters[t] = PieceCounter() }
         let pieceCounts = ResultSlots<Int64>(count: threads)
         let errors = ResultSlots<LMError>(count: threads)
         for t in 0..<threads { pieceCounts[t] = 0 }
@@ -31,7 +32,9 @@ extension BPETrainer {
             let work = batch
             let firstIndex = chunkIndex
             Parallel.forEach(min(threads, work.count), threads: threads) { t in
-                let counter = counters[t]
+                var counter = counters[t]!
+                counters[t] = nil  // keep the tables uniquely referenced: no copy on write
+                defer { counters[t] = counter }
                 var pieces: Int64 = 0
                 for i in stride(from: t, to: work.count, by: threads) {
                     let starts = work[i].documentStarts
@@ -64,10 +67,15 @@ extension BPETrainer {
         if stats.inputBytes == 0 {
             throw LMError.badInput("the training text is empty", fix: "pass a corpus with some text in it")
         }
-        for t in 1..<max(1, threads) where t < counters.count { counters[0].merge(counters[t]) }
+        var total = counters[0]!
+        counters[0] = nil
+        for t in 1..<threads {
+            total.merge(counters[t]!)
+            counters[t] = nil
+        }
         stats.pieces = (0..<threads).reduce(Int64(0)) { $0 + pieceCounts[$1]! }
-        progress.finish(note: "\(stats.pieces) pieces, \(counters[0].uniqueCount) distinct")
-        return counters[0]
+        progress.finish(note: "\(stats.pieces) pieces, \(total.uniqueCount) distinct")
+        return total
     }
 
     /// Calls `body` with the parts of `text` between occurrences of the `specials` byte strings
