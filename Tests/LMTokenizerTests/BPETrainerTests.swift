@@ -196,6 +196,24 @@ private struct Pair: Hashable { var a: Int; var b: Int }
         #expect(total == 1000)
     }
 
+    /// Every binary string of length 1…12 is distinct: packed short keys and hashed long keys
+    /// never merge two different pieces.
+    @Test func pieceCounterKeepsSimilarPiecesApart() {
+        var c = PieceCounter(capacity: 16)
+        var expected = 0
+        for n in 1...12 {
+            for bits in 0..<(1 << n) {
+                let piece = (0..<n).map { (bits >> $0) & 1 == 1 ? UInt8(ascii: "b") : UInt8(ascii: "a") }
+                piece.withUnsafeBytes { c.add($0, count: UInt64(n)) }
+                expected += 1
+            }
+        }
+        #expect(c.uniqueCount == expected)
+        var ok = true
+        c.forEach { bytes, count in ok = ok && count == UInt64(bytes.count) }
+        #expect(ok)
+    }
+
     @Test func mergeQueueOrdersByCountThenSmallestPair() {
         var q = MergeQueue()
         q.push(.init(count: 3, pair: PairTable.pack(97, 98), index: 0))
