@@ -39,29 +39,29 @@ struct Merger {
     /// Builds words (pieces of ≥ 2 bytes) from the counted pieces and counts their pairs. Words are
     /// laid out most frequent first, so the words most merges visit share cache lines.
     init(counter: PieceCounter) {
-        var order: [(bytes: UnsafeRawBufferPointer, count: UInt64)] = []
-        var totalSymbols = 0
-        counter.forEach { bytes, count in
-            if bytes.count >= 2 { order.append((bytes, count)); totalSymbols += bytes.count }
-        }
-        // forEach's buffers point into the counter's arena, which lives as long as `counter`.
-        order.sort { $0.count != $1.count ? $0.count > $1.count : $0.bytes.baseAddress! < $1.bytes.baseAddress! }
+        // Pointers into the arena must not escape `withUnsafeBytes` (the optimizer may end the
+        // counter's lifetime early — an earlier version read freed memory in release builds).
+        var order = counter.entries().filter { $0.length >= 2 }
+        order.sort { $0.count != $1.count ? $0.count > $1.count : $0.offset < $1.offset }
+        let totalSymbols = order.reduce(0) { $0 + $1.length }
         symbols.reserveCapacity(totalSymbols)
         words.reserveCapacity(order.count)
-        pairs = PairTable(capacity: max(1 << 12, min(totalSymbols, 1 << 22)))
+        pairs = PairTable(capacity: 1 << 16)  // grows as needed; distinct pairs ≪ symbols
         tokens = (0..<256).map { [UInt8($0)] }
         for (i, t) in tokens.enumerated() { tokenIDs[t] = UInt32(i) }
-        for (bytes, count) in order {
-            let w = Int32(words.count)
-            words.append(Word(count: Int64(count), start: UInt32(symbols.count), length: Int32(bytes.count), visited: -1))
-            let c = Int64(count)
-            var prev = UInt32(bytes[0])
-            symbols.append(prev)
-            for k in 1..<bytes.count {
-                let s = UInt32(bytes[k])
-                symbols.append(s)
-                _ = pairs.add(PairTable.pack(prev, s), c, word: w)
-                prev = s
+        counter.arena.withUnsafeBytes { arena in
+            for e in order {
+                let w = Int32(words.count)
+                words.append(Word(count: Int64(e.count), start: UInt32(symbols.count), length: Int32(e.length), visited: -1))
+                let c = Int64(e.count)
+                var prev = UInt32(arena[e.offset])
+                symbols.append(prev)
+                for k in 1..<e.length {
+                    let s = UInt32(arena[e.offset + k])
+                    symbols.append(s)
+                    _ = pairs.add(PairTable.pack(prev, s), c, word: w)
+                    prev = s
+                }
             }
         }
     }

@@ -127,6 +127,17 @@ struct PieceCounter: Sendable {
         }
     }
 
+    /// Every distinct piece as (offset in `arena`, length, count), in slot order.
+    func entries() -> [(offset: Int, length: Int, count: UInt64)] {
+        var out: [(offset: Int, length: Int, count: UInt64)] = []
+        out.reserveCapacity(uniqueCount)
+        for s in slots where s.lengthOffset != 0 {
+            out.append((Int(truncatingIfNeeded: s.lengthOffset & PieceCounter.offsetMask),
+                        Int(truncatingIfNeeded: s.lengthOffset >> PieceCounter.offsetBits), s.count))
+        }
+        return out
+    }
+
     private mutating func grow() {
         let old = slots
         let cap = slots.count * 2
