@@ -74,5 +74,15 @@ let package = Package(
                     swiftSettings: settings),
         .testTarget(name: "LMTokenizerTests", dependencies: ["LMTokenizer", "LMTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: settings),
+        .testTarget(name: "LMDataTests", dependencies: ["LMData", "LMCompression", "LMTestSupport"],
+                    exclude: ["Fixtures"],
+                    swiftSettings: settings),
+        .testTarget(name: "LMKernelsTests", dependencies: ["LMKernels", "LMSupport", "LMTestSupport"],
+                    swiftSettings: settings),
+        .testTarget(name: "LMModelTests", dependencies: ["LMModel", "LMKernels", "LMSupport", "LMTestSupport"],
+                    resources: [.copy("Fixtures")], swiftSettings: settings),
+        .testTarget(name: "LMTrainingTests",
+                    dependencies: ["LMTraining", "LMKernels", "LMSupport", "LMTestSupport"],
+                    swiftSettings: settings),
     ]
 )

@@ -19,7 +19,7 @@ struct BenchmarkGroup {
 
 enum BenchmarkRegistry {
     /// Every group; add yours here.
-    static var all: [BenchmarkGroup] { [] }
+    static var all: [BenchmarkGroup] { [PreTokenizerBench.group] }
 }
 
 /// Runs `body` `repeats` times and returns the median wall seconds.

@@ -22,9 +22,10 @@ struct LMKit: ParsableCommand {
 
     /// Registered subcommands. One line per command group; keep alphabetical within a stage.
     static let allSubcommands: [ParsableCommand.Type] = [
-        // Tokenizer (VocabCommand, TokenizeCommand, DetokenizeCommand)
-        VocabGroupTemporary.self,
+        // Tokenizer
+        VocabCommand.self, TokenizeCommand.self, DetokenizeCommand.self,
         // Data (ShardCommand, ShardsCommand)
+        ShardsCommand.self,
         // Model (PretrainCommand, SampleCommand, EvalCommand)
     ]
 }

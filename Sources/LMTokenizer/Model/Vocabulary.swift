@@ -72,3 +72,29 @@ public struct Vocabulary: Sendable {
     /// The id of a special token by its text, or nil.
     public func specialID(_ text: String) -> Int? { specialTokens.first { $0.text == text }?.id }
 }
+
+extension Vocabulary: Equatable {
+    /// Same pattern, same tokens in the same rank order, same special tokens in the same order.
+    public static func == (a: Vocabulary, b: Vocabulary) -> Bool {
+        a.pattern == b.pattern && a.tokens == b.tokens && a.specialTokens == b.specialTokens
+    }
+}
+
+extension Vocabulary {
+    /// A stable identity of the vocabulary (16 hex digits, FNV-1a 64 over the pattern, every
+    /// special token and every rank): shards and checkpoints record it to detect a vocab mismatch.
+    /// Independent of the file format the vocabulary was read from.
+    public var fingerprint: String {
+        var h = FNV1a64()
+        h.update(Array("lmkit-vocab-fingerprint 1\n\(pattern.regex)\n".utf8))
+        for s in specialTokens {
+            h.update(integer: Int64(s.id)); h.update(integer: Int64(s.text.utf8.count)); h.update(Array(s.text.utf8))
+        }
+        h.update(integer: Int64(tokens.count))
+        for t in tokens { h.update(integer: UInt32(t.count)); h.update(t) }
+        return h.hex
+    }
+
+    /// The special token with id `id`, or nil.
+    public func specialToken(id: Int) -> SpecialToken? { specialTokens.first { $0.id == id } }
+}

@@ -1,25 +1,59 @@
 /// The pre-tokenizer stage: cuts UTF-8 text into pieces with a split pattern.
 ///
 /// Built-in patterns (`gpt2`, `cl100k`, `o200k`) dispatch to hand-written byte scanners
-/// with an ASCII fast path; custom patterns run on `RegexPreTokenizer`.
+/// (`ScannerGPT2.swift`, `ScannerCL100k.swift`, `ScannerO200k.swift`) that give exactly the pieces
+/// tiktoken's regexes give (checked piece for piece against Python `regex` fixtures and against
+/// `RegexPreTokenizer`); custom patterns run on `RegexPreTokenizer` (NSRegularExpression).
 ///
 ///     let pre = try PreTokenizer(pattern: .cl100k)
 ///     pre.pieces("I'm 12345 ok")   // ["I", "'m", " ", "123", "45", " ok"]
+///
+/// Performance notes (release, one core of the 2-core dev machine, Tiny Shakespeare; see
+/// `lmkit-bench pretok`): the scanners run at several hundred MB/s on English text against
+/// ~10 MB/s for NSRegularExpression and ~1.5 MB/s for Swift `Regex`.
+/// - Work on raw bytes (`ClassifiedText`): no `String`, no `Character`, no allocation per piece;
+///   `body` receives byte ranges.
+/// - ASCII is classified by a 128-entry table; non-ASCII scalars are decoded inline and looked up
+///   in a lazily built two-level table (`UnicodeClassTable`, ~40 KB) — calling
+///   `Unicode.Scalar.Properties` per scalar instead runs at ~20 MB/s.
+/// - Every class is one bit, so each regex character class is a single mask test; the
+///   backtracking of `\s+(?!\S)`, `\s*[\r\n]` and o200k's non-possessive letter classes is
+///   resolved in one forward pass over the run (see each scanner's comment), never by retrying.
+/// - The three scan loops are written out once each (no generic closure per piece) so each
+///   pattern's piece function inlines into its loop.
 public struct PreTokenizer: Sendable {
     public let pattern: SplitPattern
-    private let reference: RegexPreTokenizer
+    /// The regex engine, only for custom patterns.
+    private let reference: RegexPreTokenizer?
 
     /// Throws `LMError.badInput` for a custom regex that does not compile.
     public init(pattern: SplitPattern = .cl100k) throws {
         self.pattern = pattern
-        self.reference = try RegexPreTokenizer(pattern: pattern)
+        switch pattern {
+        case .gpt2, .cl100k, .o200k: reference = nil
+        case .custom: reference = try RegexPreTokenizer(pattern: pattern)
+        }
     }
 
     /// Calls `body` with the byte range of each piece of valid UTF-8 `text`, in order; the
-    /// ranges tile the input exactly. O(n).
+    /// ranges tile the input exactly (no gaps, no overlaps, none empty). O(n) for the built-in
+    /// patterns. Invalid UTF-8 does not crash: for built-in patterns each bad byte is one
+    /// "other" (punctuation-like) character.
     public func forEachPiece(in text: UnsafeRawBufferPointer, _ body: (Range<Int>) -> Void) {
-        // TODO(pre-tokenizer scanners): dispatch built-in patterns to the fast scanners.
-        reference.forEachPiece(in: text, body)
+        guard let base = text.baseAddress, text.count > 0 else { return }
+        let t = ClassifiedText(base.assumingMemoryBound(to: UInt8.self), count: text.count)
+        let n = t.count
+        var i = 0
+        switch pattern {
+        case .gpt2:
+            while i < n { let e = t.gpt2PieceEnd(at: i); body(i..<e); i = e }
+        case .cl100k:
+            while i < n { let e = t.cl100kPieceEnd(at: i); body(i..<e); i = e }
+        case .o200k:
+            while i < n { let e = t.o200kPieceEnd(at: i); body(i..<e); i = e }
+        case .custom:
+            reference!.forEachPiece(in: text, body)
+        }
     }
 
     /// Convenience: the pieces of `text` as strings.

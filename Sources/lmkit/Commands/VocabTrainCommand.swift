@@ -75,13 +75,16 @@ struct VocabTrainCommand: ParsableCommand {
                                            specialTokens: special, threads: common.resolvedThreads,
                                            quiet: common.quiet))
         let path = outputPath
-        try TrainedVocabularyOutput.checkWritable(path)
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty && !FileIO.isDirectory(dir) {  // fail before training, not after
+            throw LMError.io(file: path, "the directory \(dir) does not exist", fix: "create it first or choose another --output")
+        }
         let reader = try CorpusChunkReader(inputs: input, options: .init(textField: textField,
                                                                           splitAtEndOfText: splitDocuments))
         let result = try trainer.train(totalBytes: reader.totalInputBytes) {
             try reader.next().map { BPETrainer.TextChunk($0.bytes, documentStarts: $0.documentStarts) }
         }
-        try TrainedVocabularyOutput.write(result.vocabulary, to: path)
+        try VocabularyFile.write(result.vocabulary, to: path)  // atomic: temp file + rename
         let s = result.statistics
         if json {
             let summary = VocabTrainSummary(
@@ -117,33 +120,4 @@ struct VocabTrainSummary: Codable {
     var mergingSeconds: Double
     var countingMBPerSecond: Double
     var mergesPerSecond: Double
-}
-
-/// Writes the trained vocabulary.
-///
-/// TEMPORARY until the `bpe` helper's `VocabularyFile.write` reaches main: writes a tiktoken rank
-/// file (`base64(token) rank` per line) followed by `#special <id> <base64(text)>` lines, atomically.
-enum TrainedVocabularyOutput {
-    /// Fails early (before training) if the output directory does not exist.
-    static func checkWritable(_ path: String) throws {
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty && !FileIO.isDirectory(dir) {
-            throw LMError.io(file: path, "the directory \(dir) does not exist", fix: "create it first or choose another --output")
-        }
-    }
-
-    static func write(_ v: Vocabulary, to path: String) throws {
-        var text = ""
-        for (rank, t) in v.tokens.enumerated() { text += Data(t).base64EncodedString() + " \(rank)\n" }
-        for s in v.specialTokens { text += "#special \(s.id) " + Data(s.text.utf8).base64EncodedString() + "\n" }
-        try AtomicFileWriter.write(text, to: path)
-    }
-}
-
-/// TEMPORARY: the `vocab` command group until the `bpe` helper's `VocabCommand` reaches main
-/// (then `VocabTrainCommand` joins its subcommand list and this goes away).
-struct VocabGroupTemporary: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "vocab", abstract: "Train, import, export and inspect vocabularies.",
-        subcommands: [VocabTrainCommand.self])
 }

@@ -1,0 +1,241 @@
+import Foundation
+import LMSupport
+
+/// Text → shards: encodes documents in parallel with a caller-supplied `encode` closure (LMData
+/// never imports the tokenizer), appends the end-of-text id after each document, splits
+/// train/val by document, and writes `.lmshard` files plus `manifest.json`.
+///
+/// Determinism: shard contents depend only on the documents, their order and the parameters
+/// (not on threads), so a re-run makes byte-identical shards. That is what resume builds on:
+/// a re-run of the same command keeps every shard recorded in the manifest after verifying it,
+/// skips (without encoding) the documents those shards hold, and makes the rest. Another vocab or
+/// config into the same directory is refused.
+///
+/// Split rule: document d goes to `val` when `splitHash(seed, d) < valFraction`, where the hash
+/// is SplitMix64 of `SeededRNG.derive(seed, d)` mapped to [0, 1) (53 bits).
+///
+///     let summary = try Sharder.run(params, source: DocumentArray(strings: ["a b", "c"]),
+///                                   encode: { bytes in bytes.map(UInt32.init) })
+///
+/// Performance notes: documents are read into batches of ~8 MB and encoded with
+/// `Parallel.forEach` (one task per document, dynamic scheduling), so a corpus of many
+/// documents uses every core; a single huge document is encoded on one core (splitting it would
+/// change BPE ids). Frames are compressed in parallel inside `ShardWriter`.
+public enum Sharder {
+    /// What to make and how. `config` identifies the run for resume (inputs, options): a later
+    /// run into the same directory must pass an equal `config`, vocab fingerprint and sizes.
+    public struct Parameters: Sendable {
+        public var output: String
+        public var vocabSize: Int
+        public var vocabFingerprint: UInt64
+        /// Appended after every document.
+        public var endOfTextID: UInt32
+        /// A shard is closed at the first document end at or after this many tokens.
+        public var shardTokens: Int = 1 << 24
+        public var frameTokens: Int = ShardFormat.defaultFrameTokens
+        /// Fraction of documents (0..<1) that go to the validation split.
+        public var valFraction: Double = 0
+        public var splitSeed: UInt64 = 0
+        /// zstd level.
+        public var level: Int = 3
+        public var threads: Int = Threads.available
+        /// Input bytes gathered before a parallel encode (memory ≈ 5× this while encoding).
+        public var batchBytes: Int = 8 << 20
+        public var quiet: Bool = true
+        /// Inputs and options that define the run (recorded in the manifest, compared on resume).
+        public var config: [String: String] = [:]
+        /// The command line, recorded in the manifest.
+        public var command: String = ""
+
+        public init(output: String, vocabSize: Int, vocabFingerprint: UInt64, endOfTextID: UInt32) {
+            self.output = output
+            self.vocabSize = vocabSize
+            self.vocabFingerprint = vocabFingerprint
+            self.endOfTextID = endOfTextID
+        }
+
+        /// The config as recorded: the caller's entries plus every option that changes the shards.
+        var fullConfig: [String: String] {
+            var c = config
+            c["shardTokens"] = String(shardTokens)
+            c["frameTokens"] = String(frameTokens)
+            c["valFraction"] = String(valFraction)
+            c["splitSeed"] = String(splitSeed)
+            c["level"] = String(level)
+            c["endOfTextID"] = String(endOfTextID)
+            return c
+        }
+    }
+
+    /// What a run did.
+    public struct Summary: Sendable {
+        public var documents = 0
+        public var trainTokens = 0
+        public var valTokens = 0
+        /// Input bytes read in this run (documents skipped on resume count too).
+        public var bytesIn: Int64 = 0
+        /// Bytes of all shards in the directory.
+        public var bytesOnDisk = 0
+        /// Shards kept from an earlier run (verified) and shards made now.
+        public var shardsKept = 0
+        public var shardsMade = 0
+        public var seconds = 0.0
+        /// Tokens encoded in this run.
+        public var tokensEncoded = 0
+    }
+
+    /// True when document `index` belongs to the validation split.
+    public static func isValidation(document index: Int, fraction: Double, seed: UInt64) -> Bool {
+        if fraction <= 0 { return false }
+        var x = SeededRNG.derive(seed, UInt64(index))
+        let u = Double(SeededRNG.splitMix64(&x) >> 11) * (1.0 / 9_007_199_254_740_992.0)
+        return u < fraction
+    }
+
+    /// Runs the sharder. Throws `LMError` for bad input, an output directory made differently,
+    /// or I/O failure; a shard is only ever visible complete (temp + rename).
+    @discardableResult
+    public static func run(_ p: Parameters, source: DocumentSource,
+                           encode: @escaping @Sendable ([UInt8]) -> [UInt32]) throws -> Summary {
+        guard p.valFraction >= 0, p.valFraction < 1 else {
+            throw LMError.badInput("--val-fraction must be in [0, 1) (got \(p.valFraction))")
+        }
+        guard p.shardTokens >= 1, p.frameTokens >= 1 else {
+            throw LMError.badInput("shard and frame sizes must be at least 1 token")
+        }
+        guard Int(p.endOfTextID) < p.vocabSize else {
+            throw LMError.badInput("end-of-text id \(p.endOfTextID) is outside the vocabulary (size \(p.vocabSize))")
+        }
+        let started = Date()
+        var manifest = try ShardDirectory.prepare(p)
+        if !manifest.complete { try manifest.write(directory: p.output) }   // marks the directory as ours
+        var summary = Summary()
+        summary.shardsKept = manifest.train.count + manifest.val.count
+        if manifest.complete {
+            summary.bytesOnDisk = (manifest.train + manifest.val).reduce(0) { $0 + $1.bytes }
+            summary.trainTokens = manifest.train.reduce(0) { $0 + $1.tokens }
+            summary.valTokens = manifest.val.reduce(0) { $0 + $1.tokens }
+            summary.documents = (manifest.train + manifest.val).reduce(0) { $0 + $1.documents }
+            if !p.quiet { printError("shard: \(p.output) is already complete (\(summary.shardsKept) shards verified)") }
+            return summary
+        }
+        let writerOptions = ShardWriter.Options(vocabSize: p.vocabSize, vocabFingerprint: p.vocabFingerprint,
+                                                frameTokens: p.frameTokens, level: p.level, threads: p.threads)
+        // Per split: the document index from which documents are still needed, and the open shard.
+        var splits: [Split: OpenShard] = [:]
+        for s in Split.allCases {
+            let done = manifest.entries(s)
+            splits[s] = OpenShard(split: s, number: done.count, nextDocument: done.last?.endDocument ?? 0)
+        }
+        let firstNeeded = splits.values.map(\.nextDocument).min()!
+        let progress = ProgressReporter(label: "shard", total: source.totalBytes, unit: .bytes, quiet: p.quiet)
+        var compressedBytes = 0
+        var rawBytes = 0
+        let width = ShardFormat.tokenWidth(vocabSize: p.vocabSize)
+
+        func note() -> String {
+            let secs = max(progress.elapsed, 1e-9)
+            let ratio = compressedBytes > 0 ? Double(rawBytes) / Double(compressedBytes) : 0
+            return "\(ProgressReporter.count(Double(summary.tokensEncoded) / secs)) tok/s  ratio \(String(format: "%.2f", ratio))×"
+        }
+
+        func closeShard(_ s: Split) throws {
+            guard var open = splits[s], !open.tokens.isEmpty else { return }
+            let name = "\(s.rawValue)-\(String(format: "%05d", open.number)).\(ShardFormat.fileExtension)"
+            let w = try ShardWriter.write(tokens: open.tokens, documentEnds: open.documentEnds,
+                                          to: (p.output as NSString).appendingPathComponent(name), options: writerOptions)
+            let entry = Manifest.Entry(file: name, tokens: w.tokens, documents: w.documents, frames: w.frames,
+                                       bytes: w.bytes, firstDocument: open.firstDocument, endDocument: open.nextDocument)
+            if s == .train { manifest.train.append(entry) } else { manifest.val.append(entry) }
+            try manifest.write(directory: p.output)
+            compressedBytes += w.bytes
+            rawBytes += w.tokens * width
+            summary.shardsMade += 1
+            open.number += 1
+            open.tokens.removeAll(keepingCapacity: true)
+            open.documentEnds.removeAll(keepingCapacity: true)
+            open.firstDocument = open.nextDocument
+            splits[s] = open
+        }
+
+        // Batches of documents to encode in parallel.
+        var batch: [[UInt8]] = []
+        var batchIndexes: [Int] = []
+        var batchBytes = 0
+        let batchLimit = max(1, p.batchBytes)
+
+        func flushBatch() throws {
+            if batch.isEmpty { return }
+            let docs = batch
+            let slots = ResultSlots<[UInt32]>(count: docs.count)
+            Parallel.forEach(docs.count, threads: p.threads) { i in slots[i] = encode(docs[i]) }
+            for (k, ids) in slots.values.enumerated() {
+                let d = batchIndexes[k]
+                let s: Split = isValidation(document: d, fraction: p.valFraction, seed: p.splitSeed) ? .val : .train
+                var open = splits[s]!
+                if open.tokens.isEmpty { open.firstDocument = d }
+                open.tokens.append(contentsOf: ids)
+                open.tokens.append(p.endOfTextID)
+                open.documentEnds.append(open.tokens.count)
+                open.nextDocument = d + 1
+                splits[s] = open
+                summary.tokensEncoded += ids.count + 1
+                if s == .train { summary.trainTokens += ids.count + 1 } else { summary.valTokens += ids.count + 1 }
+                if open.tokens.count >= p.shardTokens { try closeShard(s) }
+            }
+            progress.advance(by: Int64(batchBytes), note: note())
+            batch.removeAll(keepingCapacity: true)
+            batchIndexes.removeAll(keepingCapacity: true)
+            batchBytes = 0
+        }
+
+        var documentIndex = 0
+        try source.forEachDocument { doc in
+            let d = documentIndex
+            documentIndex += 1
+            summary.bytesIn += Int64(doc.count)
+            let s: Split = isValidation(document: d, fraction: p.valFraction, seed: p.splitSeed) ? .val : .train
+            if d < firstNeeded || d < splits[s]!.nextDocument {
+                progress.advance(by: Int64(doc.count))     // held by a kept shard: no need to encode
+                return
+            }
+            batch.append(doc)
+            batchIndexes.append(d)
+            batchBytes += doc.count
+            if batchBytes >= batchLimit || batch.count >= 65_536 { try flushBatch() }
+        }
+        try flushBatch()
+        summary.documents = documentIndex
+        if documentIndex == 0 {
+            throw LMError.badInput(file: p.config["inputs"], "the input holds no documents",
+                                   fix: "check the input paths (and --text-field for JSONL)")
+        }
+        for s in Split.allCases { try closeShard(s) }
+        manifest.complete = true
+        try manifest.write(directory: p.output)
+        summary.trainTokens = manifest.train.reduce(0) { $0 + $1.tokens }
+        summary.valTokens = manifest.val.reduce(0) { $0 + $1.tokens }
+        summary.bytesOnDisk = (manifest.train + manifest.val).reduce(0) { $0 + $1.bytes }
+        summary.seconds = Date().timeIntervalSince(started)
+        progress.finish(note: note())
+        return summary
+    }
+
+    /// The shard being filled for one split.
+    struct OpenShard {
+        var split: Split
+        var number: Int
+        /// One past the last document index this split has taken (or kept).
+        var nextDocument: Int
+        var firstDocument = 0
+        var tokens: [UInt32] = []
+        var documentEnds: [Int] = []
+
+        init(split: Split, number: Int, nextDocument: Int) {
+            self.split = split
+            self.number = number
+            self.nextDocument = nextDocument
+            self.firstDocument = nextDocument
+        }
+    }
+}

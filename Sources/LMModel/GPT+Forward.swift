@@ -1,0 +1,169 @@
+import LMKernels
+import LMSupport
+
+/// The training pass: forward over (B, T) token ids with stored activations, and backward.
+///
+/// Per block (x is the residual stream, (B, T, C)):
+///     x = x + c_proj(attention(c_attn(ln_1(x))))
+///     x = x + mlp.c_proj(gelu(mlp.c_fc(ln_2(x))))
+/// then logits = ln_f(x) · wteᵀ (B, T, Vp) and the mean cross-entropy over targets ≠ −1.
+///
+/// Performance notes: every matmul is one sgemm over all B·T rows (see `Matmul`); attention is
+/// parallel over (b, h); element-wise kernels are parallel over ranges. Activation memory is
+/// allocated once per (B, T) shape (`Activations`) so steady-state steps allocate nothing.
+extension GPT {
+    /// Runs the model on `inputs` (B·T token ids, row-major (B, T), each in 0..<V) and keeps the
+    /// activations for `backward()`. With `targets` (B·T ids in 0..<V, or −1 = no loss at that
+    /// position) returns the mean cross-entropy over positions whose target is not −1 (0 if
+    /// there are none); without targets returns 0 and only `logits` are meaningful.
+    /// Preconditions: `inputs.count == batch·time`, 1 ≤ time ≤ `config.context`.
+    @discardableResult
+    public func forward(inputs: [Int32], targets: [Int32]?, batch: Int, time: Int) -> Float {
+        precondition(batch >= 1 && time >= 1 && time <= config.context,
+                     "GPT.forward: time \(time) must be in 1...\(config.context) and batch ≥ 1")
+        precondition(inputs.count == batch * time, "GPT.forward: inputs has \(inputs.count) ids, expected \(batch)·\(time)")
+        if let targets { precondition(targets.count == batch * time, "GPT.forward: targets has the wrong count") }
+        let acts = activations(batch: batch, time: time)
+        let v = config.vocabSize
+        for (i, t) in inputs.enumerated() {
+            precondition(t >= 0 && Int(t) < v, "GPT.forward: input id \(t) is outside the vocabulary 0..<\(v)")
+            acts.tokens[i] = t
+        }
+        acts.hasTargets = targets != nil
+        acts.logitsConsumed = false
+        var count = 0
+        if let targets {
+            for (i, t) in targets.enumerated() {
+                precondition(t >= -1 && Int(t) < v, "GPT.forward: target id \(t) is outside -1..<\(v)")
+                acts.targets[i] = t
+                if t >= 0 { count += 1 }
+            }
+        }
+        acts.targetCount = count
+        return parameters.withUnsafeBufferPointer { p in
+            forwardPass(p.baseAddress!, acts)
+        }
+    }
+
+    private func forwardPass(_ params: UnsafePointer<Float>, _ a: Activations) -> Float {
+        let cfg = config, lay = parameterLayout, th = threads
+        let b = a.batch, t = a.time, n = b * t, c = cfg.channels, nh = cfg.heads
+        let vp = cfg.paddedVocabSize
+        Encoder.forward(out: a.encoded, tokens: a.tokens, wte: params + lay.wte, wpe: params + lay.wpe,
+                        batch: b, time: t, channels: c, threads: th)
+        var x = UnsafePointer(a.encoded)
+        for (l, w) in lay.blocks.enumerated() {
+            let s = a.layers[l]
+            LayerNorm.forward(out: s.ln1, mean: s.ln1Mean, rstd: s.ln1Rstd, inp: x, weight: params + w.ln1w,
+                              bias: params + w.ln1b, rows: n, channels: c, threads: th)
+            Matmul.forward(out: s.qkv, inp: s.ln1, weight: params + w.qkvw, bias: params + w.qkvb,
+                           rows: n, inChannels: c, outChannels: 3 * c)
+            Attention.forward(out: s.attY, att: s.att, qkv: s.qkv, batch: b, time: t, channels: c, heads: nh,
+                              threads: th)
+            Matmul.forward(out: s.attProj, inp: s.attY, weight: params + w.attprojw, bias: params + w.attprojb,
+                           rows: n, inChannels: c, outChannels: c)
+            Residual.forward(out: s.res2, x, s.attProj, count: n * c, threads: th)
+            LayerNorm.forward(out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, inp: s.res2, weight: params + w.ln2w,
+                              bias: params + w.ln2b, rows: n, channels: c, threads: th)
+            Matmul.forward(out: s.fc, inp: s.ln2, weight: params + w.fcw, bias: params + w.fcb,
+                           rows: n, inChannels: c, outChannels: 4 * c)
+            GELU.forward(out: s.fcGelu, inp: s.fc, count: n * 4 * c, threads: th)
+            Matmul.forward(out: s.fcProj, inp: s.fcGelu, weight: params + w.fcprojw, bias: params + w.fcprojb,
+                           rows: n, inChannels: 4 * c, outChannels: c)
+            Residual.forward(out: s.res3, s.res2, s.fcProj, count: n * c, threads: th)
+            x = UnsafePointer(s.res3)
+        }
+        LayerNorm.forward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: x, weight: params + lay.lnfw,
+                          bias: params + lay.lnfb, rows: n, channels: c, threads: th)
+        Matmul.forward(out: a.logits, inp: a.lnf, weight: params + lay.wte, bias: nil, rows: n, inChannels: c,
+                       outChannels: vp, layout: .outputMajor)
+        guard a.hasTargets else { return 0 }
+        CrossEntropy.forward(losses: a.losses, lse: a.lse, logits: a.logits, targets: a.targets, rows: n,
+                             vocab: cfg.vocabSize, paddedVocab: vp, threads: th)
+        guard a.targetCount > 0 else { return 0 }
+        var sum: Double = 0
+        for i in 0..<n { sum += Double(a.losses[i]) }
+        return Float(sum / Double(a.targetCount))
+    }
+
+    /// Adds ∂loss/∂parameters of the last `forward` (which must have had targets) to `gradients`.
+    /// Overwrites the stored logits with ∂loss/∂logits.
+    public func backward() {
+        guard let a = activations, a.hasTargets, !a.logitsConsumed else {
+            preconditionFailure("GPT.backward: call forward(inputs:targets:…) with targets first (once per backward)")
+        }
+        a.logitsConsumed = true
+        parameters.withUnsafeBufferPointer { p in
+            gradients.withUnsafeMutableBufferPointer { g in
+                backwardPass(p.baseAddress!, g.baseAddress!, a)
+            }
+        }
+    }
+
+    private func backwardPass(_ params: UnsafePointer<Float>, _ grads: UnsafeMutablePointer<Float>, _ a: Activations) {
+        let cfg = config, lay = parameterLayout, th = threads
+        let b = a.batch, t = a.time, n = b * t, c = cfg.channels, nh = cfg.heads
+        let vp = cfg.paddedVocabSize
+        let scale: Float = a.targetCount > 0 ? 1 / Float(a.targetCount) : 0
+        CrossEntropy.backward(dlogits: a.logits, logits: a.logits, lse: a.lse, targets: a.targets, scale: scale,
+                              rows: n, vocab: cfg.vocabSize, paddedVocab: vp, threads: th)
+        Matmul.backward(dinp: a.dC, dweight: grads + lay.wte, dbias: nil, dout: a.logits, inp: a.lnf,
+                        weight: params + lay.wte, rows: n, inChannels: c, outChannels: vp, layout: .outputMajor,
+                        threads: th)
+        a.dres.update(repeating: 0, count: n * c)
+        let last = lay.blocks.isEmpty ? UnsafePointer(a.encoded) : UnsafePointer(a.layers[cfg.layers - 1].res3)
+        LayerNorm.backward(dinp: a.dres, dweight: grads + lay.lnfw, dbias: grads + lay.lnfb, dout: a.dC, inp: last,
+                           weight: params + lay.lnfw, mean: a.lnfMean, rstd: a.lnfRstd, rows: n, channels: c,
+                           threads: th)
+        for l in stride(from: cfg.layers - 1, through: 0, by: -1) {
+            let w = lay.blocks[l], s = a.layers[l]
+            let x = l == 0 ? UnsafePointer(a.encoded) : UnsafePointer(a.layers[l - 1].res3)
+            // dres = ∂/∂res3 = ∂/∂fcProj (and part of ∂/∂res2)
+            Matmul.backward(dinp: a.d4C, dweight: grads + w.fcprojw, dbias: grads + w.fcprojb, dout: a.dres,
+                            inp: s.fcGelu, weight: params + w.fcprojw, rows: n, inChannels: 4 * c, outChannels: c,
+                            threads: th)
+            GELU.backward(dinp: a.d4C, inp: s.fc, dout: a.d4C, count: n * 4 * c, threads: th)
+            Matmul.backward(dinp: a.dC, dweight: grads + w.fcw, dbias: grads + w.fcb, dout: a.d4C, inp: s.ln2,
+                            weight: params + w.fcw, rows: n, inChannels: c, outChannels: 4 * c, threads: th)
+            LayerNorm.backward(dinp: a.dres, dweight: grads + w.ln2w, dbias: grads + w.ln2b, dout: a.dC, inp: s.res2,
+                               weight: params + w.ln2w, mean: s.ln2Mean, rstd: s.ln2Rstd, rows: n, channels: c,
+                               threads: th)
+            // dres = ∂/∂res2 = ∂/∂attProj (and part of ∂/∂x)
+            Matmul.backward(dinp: a.dC, dweight: grads + w.attprojw, dbias: grads + w.attprojb, dout: a.dres,
+                            inp: s.attY, weight: params + w.attprojw, rows: n, inChannels: c, outChannels: c,
+                            threads: th)
+            Attention.backward(dqkv: a.dqkv, dout: a.dC, qkv: s.qkv, att: s.att, scratch: a.attScratch, batch: b,
+                               time: t, channels: c, heads: nh, threads: th)
+            Matmul.backward(dinp: a.dC, dweight: grads + w.qkvw, dbias: grads + w.qkvb, dout: a.dqkv, inp: s.ln1,
+                            weight: params + w.qkvw, rows: n, inChannels: c, outChannels: 3 * c, threads: th)
+            LayerNorm.backward(dinp: a.dres, dweight: grads + w.ln1w, dbias: grads + w.ln1b, dout: a.dC, inp: x,
+                               weight: params + w.ln1w, mean: s.ln1Mean, rstd: s.ln1Rstd, rows: n, channels: c,
+                               threads: th)
+        }
+        Encoder.backward(dwte: grads + lay.wte, dwpe: grads + lay.wpe, dout: a.dres, tokens: a.tokens, batch: b,
+                         time: t, channels: c, threads: th)
+    }
+
+    /// The logits of the last `forward`, (B, T, Vp) row-major; entries V..<Vp of each row are
+    /// meaningless (masked in the loss). Valid until the next `backward()`.
+    public var logits: [Float] {
+        guard let a = activations else { return [] }
+        precondition(!a.logitsConsumed, "GPT.logits: backward() has overwritten the logits; read them before")
+        return Array(UnsafeBufferPointer(start: a.logits, count: a.batch * a.time * config.paddedVocabSize))
+    }
+
+    /// Per-position losses of the last forward with targets, (B, T); 0 where the target was −1.
+    public var positionLosses: [Float] {
+        guard let a = activations, a.hasTargets else { return [] }
+        return Array(UnsafeBufferPointer(start: a.losses, count: a.batch * a.time))
+    }
+
+    /// The activation buffers for (batch, time), reallocated only when the shape or thread count changes.
+    func activations(batch: Int, time: Int) -> Activations {
+        if let a = activations, a.batch == batch, a.time == time, a.threads == threads { return a }
+        activations = nil
+        let a = Activations(config: config, batch: batch, time: time, threads: threads)
+        activations = a
+        return a
+    }
+}

@@ -1,0 +1,259 @@
+import Foundation
+import LMSupport
+
+// Performance notes
+// - Per piece: (1) single byte → its rank; (2) whole-piece lookup in the token table (one hash,
+//   one probe, one memcmp) — resolves ~80–90% of English pieces; (3) the per-thread piece
+//   cache; (4) the merge (RankTables.mergePiece), whose result is stored in the cache.
+//   The hash of the piece is computed once and shared by (2) and (3).
+// - No `String` and no `[UInt8]` per piece: pieces are pointer ranges into the caller's UTF-8.
+//   Native Swift strings give their UTF-8 storage without a copy.
+// - Workspaces (scratch + cache) are per thread, found through the thread dictionary once per
+//   call, not per piece; batch encoding reuses the Dispatch worker threads' workspaces.
+// - The pre-tokenizer (`PreTokenizer.forEachPiece`) usually costs more than the BPE itself;
+//   `lmkit-bench encode` reports both.
+
+/// A byte-level BPE tokenizer: text ⇄ token ids with one `Vocabulary`, exactly like tiktoken.
+///
+/// Encoding = pre-tokenizer (split pattern) → per piece, byte-pair merges in rank order
+/// (lowest rank first, leftmost on ties) → ids (= ranks). Special tokens are matched only when
+/// allowed (see `encode(_:allowedSpecial:disallowedSpecial:)`).
+///
+///     let tok = try BPETokenizer(try VocabularyFile.read("Vocab/gpt2.vocab"))
+///     let ids = tok.encodeOrdinary("hello world")     // [31373, 995]
+///     try tok.decode(ids)                             // Array("hello world".utf8)
+///
+/// Hand-worked merge (minbpe style): tokens 256 bytes + "ab" (rank 256) + "abc" (257) and the
+/// piece "abcab": bytes a b c a b → merge the lowest-ranked adjacent pair "ab" (256) at the
+/// leftmost place → [ab] c a b → "ab" again → [ab] c [ab] → then "abc" (257) = [ab]+c →
+/// [abc] [ab] = ids [257, 256].
+///
+/// Invalid UTF-8: `encodeOrdinary(bytes:)` accepts any bytes. Each byte that does not start a
+/// valid UTF-8 sequence becomes a piece of its own (its single-byte token); the valid runs
+/// between such bytes are pre-tokenized independently. `decode` returns the exact input bytes,
+/// so every byte string round-trips. (tiktoken accepts only `str`, so it has no such case; the
+/// CLI refuses invalid UTF-8 files with the byte offset instead.)
+///
+/// Thread-safe: share one instance between threads.
+public struct BPETokenizer: Sendable {
+    /// The vocabulary this tokenizer runs.
+    public let vocabulary: Vocabulary
+    /// The pre-tokenizer of the vocabulary's split pattern.
+    public let preTokenizer: PreTokenizer
+    let tables: RankTables
+    let specials: SpecialTokenMatcher
+    /// Bytes of each special token by id.
+    private let specialBytes: [UInt32: [UInt8]]
+
+    /// Builds the lookup tables (O(total token bytes); ~50 ms for cl100k). Throws `LMError` if the
+    /// vocabulary's custom split pattern does not compile.
+    public init(_ vocabulary: Vocabulary) throws {
+        self.vocabulary = vocabulary
+        preTokenizer = try PreTokenizer(pattern: vocabulary.pattern)
+        tables = RankTables(tokens: vocabulary.tokens)
+        specials = SpecialTokenMatcher(vocabulary.specialTokens)
+        var sb: [UInt32: [UInt8]] = [:]
+        for s in vocabulary.specialTokens { sb[UInt32(s.id)] = Array(s.text.utf8) }
+        specialBytes = sb
+    }
+
+    // MARK: Encoding
+
+    /// Ids of `text` with special tokens treated as ordinary text (tiktoken's `encode_ordinary`).
+    /// O(n) in the text length (O(k log k) per piece of k bytes in the worst case).
+    public func encodeOrdinary(_ text: String) -> [UInt32] {
+        var out: [UInt32] = []
+        var s = text
+        s.withUTF8 { u in
+            out.reserveCapacity(u.count / 3 + 16)
+            encodeValidUTF8(UnsafeRawBufferPointer(u), appendingTo: &out)
+        }
+        return out
+    }
+
+    /// Ids of arbitrary bytes, specials as ordinary text. Invalid UTF-8 bytes become single-byte
+    /// pieces (see the type's documentation), so `decode(encodeOrdinary(bytes: b)) == b` for every `b`.
+    public func encodeOrdinary(bytes: [UInt8]) -> [UInt32] {
+        var out: [UInt32] = []
+        out.reserveCapacity(bytes.count / 3 + 16)
+        bytes.withUnsafeBytes { encodeOrdinary($0, appendingTo: &out) }
+        return out
+    }
+
+    /// Appends the ids of arbitrary bytes to `out` (specials as ordinary text; invalid UTF-8 as above).
+    public func encodeOrdinary(_ bytes: UnsafeRawBufferPointer, appendingTo out: inout [UInt32]) {
+        var start = 0
+        let n = bytes.count
+        while start < n {
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[start..<n])
+            guard let bad = UTF8Validation.firstInvalidOffset(rest) else {
+                encodeValidUTF8(rest, appendingTo: &out)
+                return
+            }
+            if bad > 0 { encodeValidUTF8(UnsafeRawBufferPointer(rebasing: rest[0..<bad]), appendingTo: &out) }
+            out.append(tables.byteRank[Int(rest[bad])])
+            start += bad + 1
+        }
+    }
+
+    /// Appends the ids of valid UTF-8 `text` to `out` (no validation; specials as ordinary text).
+    /// This is the hot path every other encode calls.
+    public func encodeValidUTF8(_ text: UnsafeRawBufferPointer, appendingTo out: inout [UInt32]) {
+        guard text.count > 0, let base = text.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        let ws = BPEWorkspace.current
+        let t = tables
+        let cache = ws.cache
+        let me = t.serial
+        if cache.owner != me { cache.reset(for: me) }
+        let maxLen = t.maxTokenLength
+        preTokenizer.forEachPiece(in: text) { r in
+            let p = base + r.lowerBound
+            let n = r.count
+            if n == 1 { out.append(t.byteRank[Int(p[0])]); return }
+            let h = RankTables.hash(p, n)
+            if n <= maxLen {
+                let whole = t.rank(of: p, n, hash: h)
+                if whole != RankTables.none { out.append(whole); return }
+            }
+            if n <= PieceCache.maxPieceBytes {
+                if cache.lookup(p, n, hash: h, into: &out) { return }
+                ws.reserve(n)
+                let m = t.mergeShort(p, n, ws)
+                for i in 0..<m { out.append(ws.ids[i]) }
+                cache.store(p, n, hash: h, ids: ws.ids, count: m)
+            } else {
+                t.mergePiece(p, n, ws, into: &out)
+            }
+        }
+    }
+
+    /// Ids of `text` with an explicit special-token policy (tiktoken's `encode`).
+    ///
+    /// Special tokens in `allowedSpecial` are matched as specials (leftmost first, longest on
+    /// ties) and the text between them is encoded ordinarily. The text of any other special token
+    /// is handled by `disallowedSpecial`: `.error` (default, as in tiktoken) throws an
+    /// `LMError.badInput` naming the token and its byte offset; `.plainText` encodes it as text.
+    ///
+    ///     try tok.encode("a<|endoftext|>b", allowedSpecial: .all)   // [64, 50256, 65] with gpt2
+    ///     try tok.encode("a<|endoftext|>b")                         // throws: special token not allowed
+    ///     try tok.encode("a<|endoftext|>b", disallowedSpecial: .plainText)  // encodeOrdinary
+    public func encode(_ text: String, allowedSpecial: SpecialTokenSet = .none,
+                       disallowedSpecial: DisallowedSpecialPolicy = .error) throws -> [UInt32] {
+        var out: [UInt32] = []
+        var s = text
+        var failure: LMError?
+        s.withUTF8 { u in
+            out.reserveCapacity(u.count / 3 + 16)
+            do { try encode(UnsafeRawBufferPointer(u), validUTF8: true, allowedSpecial: allowedSpecial,
+                            disallowedSpecial: disallowedSpecial, appendingTo: &out) } catch let e as LMError { failure = e } catch {}
+        }
+        if let failure { throw failure }
+        return out
+    }
+
+    /// `encode` over bytes (invalid UTF-8 handled as in `encodeOrdinary(bytes:)`); appends to `out`.
+    public func encode(_ bytes: UnsafeRawBufferPointer, validUTF8: Bool = false, allowedSpecial: SpecialTokenSet,
+                       disallowedSpecial: DisallowedSpecialPolicy, appendingTo out: inout [UInt32]) throws {
+        let ordinary: (UnsafeRawBufferPointer, inout [UInt32]) -> Void = { seg, o in
+            if validUTF8 { self.encodeValidUTF8(seg, appendingTo: &o) } else { self.encodeOrdinary(seg, appendingTo: &o) }
+        }
+        if specials.isEmpty || (allowedSpecial == .none && disallowedSpecial == .plainText) {
+            ordinary(bytes, &out)
+            return
+        }
+        var segmentStart = 0
+        var searchFrom = 0
+        while let (start, k) = specials.nextMatch(in: bytes, from: searchFrom) {
+            let e = specials.entries[k]
+            if allowedSpecial.contains(e.text) {
+                if start > segmentStart {
+                    ordinary(UnsafeRawBufferPointer(rebasing: bytes[segmentStart..<start]), &out)
+                }
+                out.append(e.id)
+                segmentStart = start + e.bytes.count
+                searchFrom = segmentStart
+            } else if disallowedSpecial == .error {
+                throw LMError.badInput(
+                    "the text contains the special token \(e.text) at byte offset \(start), which is not allowed",
+                    fix: "allow it (--allow-special \(e.text)) to encode it as a special token, or encode specials as plain text (--special-as-text)")
+            } else {
+                searchFrom = start + 1
+            }
+        }
+        if segmentStart < bytes.count {
+            ordinary(UnsafeRawBufferPointer(rebasing: bytes[segmentStart..<bytes.count]), &out)
+        }
+    }
+
+    /// `encodeOrdinary` of many texts on up to `threads` threads (default: all cores); result i
+    /// belongs to text i. Each thread keeps its own workspace and cache.
+    public func encodeOrdinaryBatch(_ texts: [String], threads: Int = Threads.available) -> [[UInt32]] {
+        let slots = ResultSlots<[UInt32]>(count: texts.count)
+        let tok = self
+        Parallel.forEach(texts.count, threads: threads) { i in slots[i] = tok.encodeOrdinary(texts[i]) }
+        return slots.values
+    }
+
+    /// `encode` of many texts in parallel with one special-token policy; throws the first error (lowest index).
+    public func encodeBatch(_ texts: [String], allowedSpecial: SpecialTokenSet = .none,
+                            disallowedSpecial: DisallowedSpecialPolicy = .error,
+                            threads: Int = Threads.available) throws -> [[UInt32]] {
+        let slots = ResultSlots<Result<[UInt32], LMError>>(count: texts.count)
+        let tok = self
+        Parallel.forEach(texts.count, threads: threads) { i in
+            do { slots[i] = .success(try tok.encode(texts[i], allowedSpecial: allowedSpecial,
+                                                    disallowedSpecial: disallowedSpecial)) }
+            catch let e as LMError { slots[i] = .failure(e) } catch { slots[i] = .failure(LMError.badInput("\(error)")) }
+        }
+        return try slots.values.map { try $0.get() }
+    }
+
+    // MARK: Decoding
+
+    /// The exact bytes of `ids` (ranks and special tokens). Throws `LMError.badInput` for an id
+    /// that is neither a rank nor a special token of this vocabulary. O(output bytes).
+    public func decode<C: Collection>(_ ids: C) throws -> [UInt8] where C.Element: BinaryInteger {
+        var out: [UInt8] = []
+        out.reserveCapacity(ids.count * 4)
+        let t = tables
+        let n = t.rankCount
+        for (i, id) in ids.enumerated() {
+            if id >= 0 && id < n {
+                let r = Int(id)
+                let o = t.offsets[r], e = t.offsets[r + 1]
+                out.append(contentsOf: UnsafeBufferPointer(start: t.arena + o, count: e - o))
+            } else if let u = UInt32(exactly: id), let s = specialBytes[u] {
+                out.append(contentsOf: s)
+            } else {
+                throw LMError.badInput("token id \(id) (position \(i)) is not in the vocabulary (ranks 0..<\(n)\(specialBytes.isEmpty ? "" : ", \(specialBytes.count) special tokens"))",
+                                       fix: "decode with the vocabulary the ids were made with")
+            }
+        }
+        return out
+    }
+
+    /// The bytes of one token id, or nil if the id is unknown.
+    public func tokenBytes(_ id: UInt32) -> [UInt8]? {
+        if Int(id) < tables.rankCount {
+            let o = tables.offsets[Int(id)], e = tables.offsets[Int(id) + 1]
+            return Array(UnsafeBufferPointer(start: tables.arena + o, count: e - o))
+        }
+        return specialBytes[id]
+    }
+
+    /// True if `id` is a special token of this vocabulary.
+    public func isSpecial(_ id: UInt32) -> Bool { specialBytes[id] != nil }
+}
+
+extension BPEWorkspace {
+    private static let key = "lmkit.BPEWorkspace"
+
+    /// This thread's workspace (created on first use, kept for the thread's lifetime).
+    static var current: BPEWorkspace {
+        let dict = Thread.current.threadDictionary
+        if let ws = dict[key] as? BPEWorkspace { return ws }
+        let ws = BPEWorkspace()
+        dict[key] = ws
+        return ws
+    }
+}

@@ -1,0 +1,175 @@
+// Performance notes
+// - The merge works on token ids in a scratch buffer, never on byte strings: a part's bytes
+//   are always a token, so "may parts i and i+1 merge, and with which rank" is one probe of
+//   the pair table (see RankTables). This is tiktoken's `_byte_pair_merge` with the byte-slice
+//   hash lookups replaced by id-pair lookups; results are identical.
+// - Short pieces (the vast majority: < 64 bytes) use tiktoken's scheme: an array of pair ranks,
+//   a linear scan for the minimum (leftmost on ties) and a memmove to delete the merged slot.
+//   O(n²) worst case but tiny constants, and everything stays in L1.
+// - Long pieces (long runs of spaces, digits in gpt2, base64 blobs, repeated punctuation)
+//   switch to a binary heap of (rank, position) keys over a doubly linked list: O(n log n).
+//   A heap entry is stale iff its node is dead or the node's current rank differs; a node's
+//   rank only ever changes to a longer concatenation, so a stale (rank, node) can never
+//   become valid again. Same merge order as the scan: lowest rank first, leftmost on ties.
+// - All scratch memory lives in a per-thread `BPEWorkspace`, grown geometrically, never freed
+//   between pieces.
+
+/// Reusable scratch memory (and the piece cache) of one encoding thread.
+/// Not thread-safe: each thread uses its own (see `BPEWorkspace.current`).
+final class BPEWorkspace {
+    var capacity = 0
+    var ids: UnsafeMutablePointer<UInt32> = .allocate(capacity: 1)
+    var ranks: UnsafeMutablePointer<UInt32> = .allocate(capacity: 1)
+    var next: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
+    var prev: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
+    var heap: UnsafeMutablePointer<UInt64> = .allocate(capacity: 1)
+    /// Cache of recent pieces → ids; belongs to the tables it was filled from.
+    let cache = PieceCache()
+
+    init() { reserve(256) }
+
+    deinit { ids.deallocate(); ranks.deallocate(); next.deallocate(); prev.deallocate(); heap.deallocate() }
+
+    /// Makes room for pieces of `n` bytes.
+    @inline(__always)
+    func reserve(_ n: Int) {
+        if n <= capacity { return }
+        var c = max(capacity, 256)
+        while c < n { c <<= 1 }
+        ids.deallocate(); ranks.deallocate(); next.deallocate(); prev.deallocate(); heap.deallocate()
+        ids = .allocate(capacity: c); ranks = .allocate(capacity: c)
+        next = .allocate(capacity: c); prev = .allocate(capacity: c)
+        heap = .allocate(capacity: 2 * c)   // ≤ n initial + 2 per merge pushes, n merges at most
+        capacity = c
+    }
+}
+
+/// Pieces at least this long use the heap merge.
+let heapMergeThreshold = 64
+
+extension RankTables {
+    /// Byte-pair-merges the piece `p[0..<n]` (n ≥ 2) and appends the resulting ranks to `out`.
+    /// The result is the same as tiktoken's `byte_pair_encode(piece, ranks)`.
+    @inline(__always)
+    func mergePiece(_ p: UnsafePointer<UInt8>, _ n: Int, _ ws: BPEWorkspace, into out: inout [UInt32]) {
+        ws.reserve(n)
+        if n < heapMergeThreshold {
+            let m = mergeShort(p, n, ws)
+            let ids = ws.ids
+            for i in 0..<m { out.append(ids[i]) }
+        } else {
+            mergeLong(p, n, ws, into: &out)
+        }
+    }
+
+    /// Linear-scan merge; leaves the result in `ws.ids[0..<m]` and returns m.
+    @inline(__always)
+    func mergeShort(_ p: UnsafePointer<UInt8>, _ n: Int, _ ws: BPEWorkspace) -> Int {
+        let ids = ws.ids, ranks = ws.ranks
+        for i in 0..<n { ids[i] = byteRank[Int(p[i])] }
+        var m = n
+        for i in 0..<(m &- 1) { ranks[i] = pairRank(ids[i], ids[i &+ 1]) }
+        while m > 1 {
+            var best = RankTables.none
+            var at = 0
+            for i in 0..<(m &- 1) where ranks[i] < best { best = ranks[i]; at = i }
+            if best == RankTables.none { break }
+            ids[at] = best
+            // delete slot at+1 of ids and slot at of ranks' successor
+            let tail = m &- at &- 2
+            if tail > 0 {
+                let dstID = ids + (at &+ 1), srcID = ids + (at &+ 2)
+                memmove(dstID, srcID, tail &* 4)   // overlapping move left
+                let rankTail = tail &- 1
+                if rankTail > 0 {
+                    let dstRank = ranks + (at &+ 1), srcRank = ranks + (at &+ 2)
+                    memmove(dstRank, srcRank, rankTail &* 4)
+                }
+            }
+            m &-= 1
+            ranks[at] = at &+ 1 < m ? pairRank(ids[at], ids[at &+ 1]) : RankTables.none
+            if at > 0 { ranks[at &- 1] = pairRank(ids[at &- 1], ids[at]) }
+        }
+        return m
+    }
+
+    /// Heap merge over a linked list for long pieces; appends the result to `out`.
+    func mergeLong(_ p: UnsafePointer<UInt8>, _ n: Int, _ ws: BPEWorkspace, into out: inout [UInt32]) {
+        let ids = ws.ids, ranks = ws.ranks, next = ws.next, prev = ws.prev, heap = ws.heap
+        var heapCount = 0
+        @inline(__always) func push(_ v: UInt64) {
+            var i = heapCount
+            heap[i] = v
+            heapCount &+= 1
+            while i > 0 {
+                let parent = (i &- 1) >> 1
+                if heap[parent] <= v { break }
+                heap[i] = heap[parent]; heap[parent] = v; i = parent
+            }
+        }
+        @inline(__always) func pop() -> UInt64 {
+            let top = heap[0]
+            heapCount &-= 1
+            if heapCount > 0 {
+                let v = heap[heapCount]
+                var i = 0
+                while true {
+                    let l = 2 &* i &+ 1
+                    if l >= heapCount { break }
+                    var c = l
+                    if l &+ 1 < heapCount && heap[l &+ 1] < heap[l] { c = l &+ 1 }
+                    if heap[c] >= v { break }
+                    heap[i] = heap[c]; i = c
+                }
+                heap[i] = v
+            }
+            return top
+        }
+        for i in 0..<n {
+            ids[i] = byteRank[Int(p[i])]
+            next[i] = Int32(truncatingIfNeeded: i &+ 1)
+            prev[i] = Int32(truncatingIfNeeded: i &- 1)
+        }
+        next[n &- 1] = -1
+        for i in 0..<(n &- 1) {
+            let r = pairRank(ids[i], ids[i &+ 1])
+            ranks[i] = r
+            if r != RankTables.none { push(UInt64(r) << 32 | UInt64(i)) }
+        }
+        ranks[n &- 1] = RankTables.none
+        let dead = RankTables.none
+        while heapCount > 0 {
+            let top = pop()
+            let i = Int(truncatingIfNeeded: top & 0xFFFF_FFFF)
+            let r = UInt32(truncatingIfNeeded: top >> 32)
+            if ids[i] == dead || ranks[i] != r { continue }   // stale entry
+            let j = Int(next[i])
+            ids[i] = r
+            ids[j] = dead
+            let k = next[j]
+            next[i] = k
+            if k >= 0 { prev[Int(k)] = Int32(truncatingIfNeeded: i) }
+            if k >= 0 {
+                let nr = pairRank(r, ids[Int(k)])
+                ranks[i] = nr
+                if nr != RankTables.none { push(UInt64(nr) << 32 | UInt64(i)) }
+            } else {
+                ranks[i] = RankTables.none
+            }
+            let q = prev[i]
+            if q >= 0 {
+                let pr = pairRank(ids[Int(q)], r)
+                ranks[Int(q)] = pr
+                if pr != RankTables.none { push(UInt64(pr) << 32 | UInt64(q)) }
+            }
+        }
+        var i = 0
+        while i >= 0 { out.append(ids[i]); i = Int(next[i]) }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif

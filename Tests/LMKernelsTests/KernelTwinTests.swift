@@ -1,0 +1,171 @@
+import Testing
+@testable import LMKernels
+import LMSupport
+
+/// Every fast kernel against its naive Double twin.
+@Suite struct KernelTwinTests {
+    @Test(arguments: [Matmul.WeightLayout.inputMajor, .outputMajor])
+    func matmulMatchesNaive(layout: Matmul.WeightLayout) {
+        var r = Rand(1)
+        let n = 37, c = 24, oc = 40
+        let inp = r.doubles(n * c), w = r.doubles(c * oc), b = r.doubles(oc), dout = r.doubles(n * oc)
+        let expected = Matmul.forwardNaive(inp: inp, weight: w, bias: b, rows: n, inChannels: c, outChannels: oc,
+                                           layout: layout)
+        let out = withPointers([[Float](repeating: 0, count: n * oc), floats(inp), floats(w), floats(b)]) { p in
+            Matmul.forward(out: p[0], inp: p[1], weight: p[2], bias: p[3], rows: n, inChannels: c, outChannels: oc,
+                           layout: layout)
+        }[0]
+        #expect(relativeError(out, expected) < 1e-5)
+
+        let g = Matmul.backwardNaive(dout: dout, inp: inp, weight: w, rows: n, inChannels: c, outChannels: oc,
+                                     layout: layout)
+        // Parameter gradients accumulate onto what is there; the input gradient is overwritten.
+        let preW = r.doubles(c * oc), preB = r.doubles(oc)
+        let res = withPointers([[Float](repeating: 9, count: n * c), floats(preW), floats(preB), floats(dout),
+                                floats(inp), floats(w)]) { p in
+            Matmul.backward(dinp: p[0], dweight: p[1], dbias: p[2], dout: p[3], inp: p[4], weight: p[5], rows: n,
+                            inChannels: c, outChannels: oc, layout: layout, threads: 2)
+        }
+        #expect(relativeError(res[0], g.dinp) < 1e-5)
+        #expect(relativeError(res[1], zip(preW, g.dweight).map { $0 + $1 }) < 1e-5)
+        #expect(relativeError(res[2], zip(preB, g.dbias).map { $0 + $1 }) < 1e-5)
+    }
+
+    @Test func columnSumIsParallelAndExact() {
+        var r = Rand(2)
+        let rows = 9, cols = 700
+        let x = r.doubles(rows * cols)
+        var expected = [Double](repeating: 0, count: cols)
+        for i in 0..<rows { for j in 0..<cols { expected[j] += x[i * cols + j] } }
+        let s = withPointers([[Float](repeating: 0, count: cols), floats(x)]) { p in
+            Matmul.columnSum(into: p[0], p[1], rows: rows, columns: cols, threads: 2)
+        }[0]
+        #expect(relativeError(s, expected) < 1e-5)
+    }
+
+    @Test func layerNormMatchesNaive() {
+        var r = Rand(3)
+        let n = 300, c = 96  // n·c ≥ 2¹⁴: the parallel path
+        let x = r.doubles(n * c, scale: 2).map { $0 + 0.5 }, w = r.doubles(c), b = r.doubles(c), dout = r.doubles(n * c)
+        let expected = LayerNorm.forwardNaive(inp: x, weight: w, bias: b, rows: n, channels: c)
+        let fw = withPointers([[Float](repeating: 0, count: n * c), [Float](repeating: 0, count: n),
+                               [Float](repeating: 0, count: n), floats(x), floats(w), floats(b)]) { p in
+            LayerNorm.forward(out: p[0], mean: p[1], rstd: p[2], inp: p[3], weight: p[4], bias: p[5], rows: n,
+                              channels: c, threads: 2)
+        }
+        #expect(relativeError(fw[0], expected) < 1e-5)
+        let g = LayerNorm.backwardNaive(dout: dout, inp: x, weight: w, rows: n, channels: c)
+        let pre = r.doubles(n * c)
+        let bw = withPointers([floats(pre), [Float](repeating: 0, count: c), [Float](repeating: 0, count: c),
+                               floats(dout), floats(x), floats(w), fw[1], fw[2]]) { p in
+            LayerNorm.backward(dinp: p[0], dweight: p[1], dbias: p[2], dout: p[3], inp: p[4], weight: p[5],
+                               mean: p[6], rstd: p[7], rows: n, channels: c, threads: 2)
+        }
+        #expect(relativeError(bw[0], zip(pre, g.dinp).map { $0 + $1 }) < 1e-5)  // dinp accumulates
+        #expect(relativeError(bw[1], g.dweight) < 1e-5)
+        #expect(relativeError(bw[2], g.dbias) < 1e-5)
+    }
+
+    @Test func geluMatchesNaive() {
+        var r = Rand(4)
+        let n = 40_003  // parallel path and a scalar tail
+        let x = r.doubles(n, scale: 3), dout = r.doubles(n)
+        let out = withPointers([[Float](repeating: 0, count: n), floats(x)]) { p in
+            GELU.forward(out: p[0], inp: p[1], count: n, threads: 2)
+        }[0]
+        #expect(relativeError(out, GELU.forwardNaive(x)) < 2e-6)
+        let d = withPointers([[Float](repeating: 0, count: n), floats(x), floats(dout)]) { p in
+            GELU.backward(dinp: p[0], inp: p[1], dout: p[2], count: n, threads: 2)
+        }[0]
+        #expect(relativeError(d, GELU.backwardNaive(inp: x, dout: dout)) < 2e-6)
+    }
+
+    @Test(arguments: [(2, 70, 32, 4), (1, 5, 8, 2), (3, 128, 48, 3)])
+    func attentionMatchesNaive(shape: (Int, Int, Int, Int)) {
+        let (b, t, c, nh) = shape
+        var r = Rand(5)
+        let qkv = r.doubles(b * t * 3 * c), dout = r.doubles(b * t * c)
+        let ref = Attention.forwardNaive(qkv: qkv, batch: b, time: t, channels: c, heads: nh)
+        let fw = withPointers([[Float](repeating: 0, count: b * t * c), [Float](repeating: 7, count: b * nh * t * t),
+                               floats(qkv)]) { p in
+            Attention.forward(out: p[0], att: p[1], qkv: p[2], batch: b, time: t, channels: c, heads: nh, threads: 2)
+        }
+        #expect(relativeError(fw[0], ref.out) < 1e-5)
+        #expect(relativeError(fw[1], ref.att) < 1e-5)  // includes the zeros above the diagonal
+        let expected = Attention.backwardNaive(dout: dout, qkv: qkv, batch: b, time: t, channels: c, heads: nh)
+        let scratch = Attention.scratchCount(time: t, threads: 2)
+        let d = withPointers([[Float](repeating: 9, count: b * t * 3 * c), floats(dout), floats(qkv), fw[1],
+                              [Float](repeating: 0, count: scratch)]) { p in
+            Attention.backward(dqkv: p[0], dout: p[1], qkv: p[2], att: p[3], scratch: p[4], batch: b, time: t,
+                               channels: c, heads: nh, threads: 2)
+        }[0]
+        #expect(relativeError(d, expected) < 1e-5)
+    }
+
+    @Test func encoderMatchesNaive() {
+        var r = Rand(6)
+        let b = 3, t = 20, c = 72, vp = 10
+        let tokens = r.ids(b * t, below: 5)  // many repeats: the backward must not race
+        let wte = r.doubles(vp * c), wpe = r.doubles(t * c), dout = r.doubles(b * t * c)
+        let out = withPointers([[Float](repeating: 0, count: b * t * c), floats(wte), floats(wpe)]) { p in
+            tokens.withUnsafeBufferPointer { tk in
+                Encoder.forward(out: p[0], tokens: tk.baseAddress!, wte: p[1], wpe: p[2], batch: b, time: t, channels: c,
+                                threads: 2)
+            }
+        }[0]
+        #expect(relativeError(out, Encoder.forwardNaive(tokens: tokens, wte: wte, wpe: wpe, batch: b, time: t,
+                                                        channels: c)) < 1e-6)
+        let g = Encoder.backwardNaive(dout: dout, tokens: tokens, vocabRows: vp, batch: b, time: t, channels: c)
+        let d = withPointers([[Float](repeating: 0, count: vp * c), [Float](repeating: 0, count: t * c), floats(dout)]) { p in
+            tokens.withUnsafeBufferPointer { tk in
+                Encoder.backward(dwte: p[0], dwpe: p[1], dout: p[2], tokens: tk.baseAddress!, batch: b, time: t,
+                                 channels: c, threads: 2)
+            }
+        }
+        #expect(relativeError(d[0], g.dwte) < 1e-5)
+        #expect(relativeError(d[1], g.dwpe) < 1e-5)
+    }
+
+    @Test func crossEntropyMatchesNaiveWithMaskAndPadding() {
+        var r = Rand(7)
+        let n = 300, v = 70, vp = 128
+        var logits = r.doubles(n * vp, scale: 3)
+        for i in 0..<n { for j in v..<vp { logits[i * vp + j] = 1000 } }  // padding must be ignored
+        var targets = r.ids(n, below: v)
+        targets[0] = -1; targets[17] = -1
+        let losses = CrossEntropy.forwardNaive(logits: logits, targets: targets, rows: n, vocab: v, paddedVocab: vp)
+        let fw = withPointers([[Float](repeating: 0, count: n), [Float](repeating: 0, count: n), floats(logits)]) { p in
+            targets.withUnsafeBufferPointer { tg in
+                CrossEntropy.forward(losses: p[0], lse: p[1], logits: p[2], targets: tg.baseAddress!, rows: n, vocab: v,
+                                     paddedVocab: vp, threads: 2)
+            }
+        }
+        #expect(relativeError(fw[0], losses) < 1e-5)
+        #expect(fw[0][0] == 0 && fw[0][17] == 0)
+        let scale = 1.0 / Double(n - 2)
+        let expected = CrossEntropy.backwardNaive(logits: logits, targets: targets, scale: scale, rows: n, vocab: v,
+                                                  paddedVocab: vp)
+        // In place: dlogits overwrites logits.
+        let d = withPointers([floats(logits), fw[1]]) { p in
+            targets.withUnsafeBufferPointer { tg in
+                CrossEntropy.backward(dlogits: p[0], logits: p[0], lse: p[1], targets: tg.baseAddress!, scale: Float(scale),
+                                      rows: n, vocab: v, paddedVocab: vp, threads: 2)
+            }
+        }[0]
+        #expect(relativeError(d, expected) < 1e-5)
+    }
+
+    @Test func fastExpAndTanhAreAccurate() {
+        var worstExp: Float = 0, worstTanh: Float = 0
+        var x: Float = -80
+        while x < 80 {
+            let e = FastMath.exp(x), ref = Float(_exp(Double(x)))
+            worstExp = max(worstExp, abs(e - ref) / ref)
+            let t = FastMath.tanh(x / 8), tr = Float(_tanh(Double(x / 8)))
+            worstTanh = max(worstTanh, abs(t - tr))
+            x += 0.0137
+        }
+        #expect(worstExp < 1e-6)
+        #expect(worstTanh < 1e-6)
+    }
+}
