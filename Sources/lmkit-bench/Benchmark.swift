@@ -19,7 +19,7 @@ struct BenchmarkGroup {
 
 enum BenchmarkRegistry {
     /// Every group; add yours here.
-    static var all: [BenchmarkGroup] { [PreTokenizerBench.group] }
+    static var all: [BenchmarkGroup] { [PreTokenizerBench.group, TrainerBench.group] }
 }
 
 /// Runs `body` `repeats` times and returns the median wall seconds.
