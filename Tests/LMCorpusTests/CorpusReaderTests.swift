@@ -77,6 +77,17 @@ private func expectError(naming file: String, _ fragment: String, _ body: () thr
         #expect(try documents([dir]) == ["A", "B1", "B2", "C1", "C2"])
     }
 
+    @Test func forEachVisitsDocumentsWithTheirFiles() throws {
+        let dir = TestData.temporaryDirectory()
+        _ = write(dir, "a.txt", "one\n<|endoftext|>\ntwo\n")
+        _ = write(dir, "b.jsonl", "{\"text\": \"three\"}\n")
+        let r = try CorpusDocumentReader(inputs: [dir], options: .init(splitAtEndOfText: true))
+        var seen: [String] = []
+        try r.forEach { seen.append("\(($0.file as NSString).lastPathComponent)#\($0.indexInFile)=\(String(decoding: $0.bytes, as: UTF8.self))") }
+        #expect(seen == ["a.txt#0=one\n", "a.txt#1=two\n", "b.jsonl#0=three"])
+        #expect(r.bytesRead == 13)
+    }
+
     @Test func jsonlWithCustomFieldAndBlankLines() throws {
         let dir = TestData.temporaryDirectory()
         let f = write(dir, "d.jsonl", "{\"body\": \"x\", \"text\": \"no\"}\n\n  \n{\"body\": \"y\\n\"}\r\n{\"body\": \"z\"}")
