@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -121,6 +122,15 @@ def hf_bytes_per_token(path, eval_text):
     from tokenizers import Tokenizer
     tok = Tokenizer.from_file(path)
     return len(eval_text.encode()) / len(tok.encode(eval_text, add_special_tokens=False).ids)
+
+
+def same_ranks(a, b):
+    """'identical' if two tiktoken rank files list the same tokens in the same order, else where they differ."""
+    la, lb = open(a).read().split("\n"), open(b).read().split("\n")
+    for i, (x, y) in enumerate(zip(la, lb)):
+        if x != y:
+            return f"differ from rank {i}"
+    return "identical" if len(la) == len(lb) else f"same prefix, {len(la)} vs {len(lb)} lines"
 
 
 def run_case(args, work, name, train_path, split_docs, eval_text, eval_path, vocab_size, repeats, train_text=None):
@@ -228,7 +238,9 @@ def main():
             print(f"| {title} | {vs} | {r['tool']} | {r['ranks']} | {r['bpt']:.3f} | {100 * (r['bpt'] / ref - 1):+.2f}% | {on_train} | "
                   f"{r['wall']:.2f} | {r['inner']:.2f} | {r['rss']:.0f} | {r['wall'] / me['wall']:.2f}× | {r['rss'] / me['rss']:.2f}× |")
             sys.stdout.flush()
+        same = same_ranks(os.path.join(work, f"{name}-{vs}-lmkit.tiktoken"), os.path.join(work, f"{name}-{vs}-rustbpe.tiktoken"))
         e = me["extra"]
+        details.append(f"- {title}, {vs}: lmkit's ranks vs rustbpe's: {same}")
         details.append(f"- {title}, {vs}: lmkit counted {e['inputBytes'] / 1e6:.1f} MB at {e['countingMBPerSecond']:.1f} MB/s "
                        f"({e['countingSeconds']:.2f} s, {e['uniquePieces']} distinct pieces), merged at "
                        f"{e['mergesPerSecond']:.0f} merges/s ({e['mergingSeconds']:.2f} s)")
@@ -237,6 +249,7 @@ def main():
           "`train s` is the training call alone (lmkit: counting + merging, without process start and file write).\n")
     print("Where lmkit's time goes (last run):")
     print("\n".join(details))
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
