@@ -122,6 +122,28 @@ enum ChatFixture {
         #expect(try message("\n\n").contains("no records"))
     }
 
+    /// The shipped SFT set parses in both of its formats (Alpaca array, chat JSONL).
+    @Test func shippedCorporaParse() throws {
+        let alpaca = try SFTData.load(TestData.repoPath("Corpora/sft/code_alpaca_2k.json"))
+        #expect(alpaca.count == 2017 && alpaca.allSatisfy { $0.messages.map(\.role) == [.user, .assistant] })
+        let seeds = try SFTData.load(TestData.repoPath("Corpora/sft/alpaca_seed_tasks.chat.jsonl"))
+        #expect(seeds.count == 175 && seeds[0].location == "line 1")
+    }
+
+    /// `lmkit tokenize --chat`: the mask is visible in the text and as a column.
+    @Test func renderingReportShowsTheMask() throws {
+        let path = try write(#"{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Yo"}]}"#)
+        let tok = try BPETokenizer(ChatFixture.chatVocabulary())
+        let text = try ChatRenderingReport(dataPath: path).run(with: tok, vocabFile: "chat.vocab")
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines[0] == "line 1: 9 tokens, 3 trained (mask 1)")
+        #expect(lines[1] == "  <|bos|><|user|>Hi<|end|><|assistant|>⟦Yo<|end|>⟧")
+        #expect(lines[2].split(separator: " ").dropFirst() == ["257", "259", "72", "105", "261", "260", "89", "111", "261"])
+        #expect(lines[3].split(separator: " ").dropFirst() == ["0", "0", "0", "0", "0", "0", "1", "1", "1"])
+        var json = ChatRenderingReport(dataPath: path); json.json = true
+        #expect(try json.run(with: tok, vocabFile: "v") == #"{"ids":[257,259,72,105,261,260,89,111,261],"location":"line 1","mask":[0,0,0,0,0,0,1,1,1],"trained":3}"# + "\n")
+    }
+
     @Test func splitIsDeterministicAndNearTheFraction() {
         let convs = (0..<2000).map { [ChatMessage(.user, "q\($0)"), ChatMessage(.assistant, "a\($0)")] }
         let a = convs.map { SFTData.isValidation($0, valFraction: 0.1, seed: 0) }

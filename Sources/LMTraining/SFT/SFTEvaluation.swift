@@ -40,8 +40,9 @@ public enum SFTEvaluation {
     }
 
     /// Replies to held-out prompts: for each record, the messages before its last assistant
-    /// message are the prompt; the reply is generated (up to `maxTokens`) and counted as stopped
-    /// when it ends with `<|end|>`. Prompts that leave no room for `maxTokens` are skipped.
+    /// message are the prompt; the reply is generated up to min(`maxTokens`, context − prompt)
+    /// tokens and counted as stopped when it ends with `<|end|>` within that limit. Prompts that
+    /// fill the context are skipped (counted).
     public static func stopRate(model: GPT, template: ChatTemplate, records: [SFTRecord], limit: Int?,
                                 maxTokens: Int, sampling: SamplingParameters) -> StopRate {
         let session = InferenceSession(model)
@@ -51,8 +52,9 @@ public enum SFTEvaluation {
             if let limit, out.replies >= limit { break }
             guard let last = r.messages.lastIndex(where: { $0.role == .assistant }) else { continue }
             let prompt = template.promptIDs(Array(r.messages[..<last]))
-            if prompt.count + maxTokens > model.config.context { out.skipped += 1; continue }
-            let reply = ChatSession.generate(session: session, template: template, prompt: prompt, maxTokens: maxTokens,
+            let limit = min(maxTokens, model.config.context - prompt.count)
+            if limit < 1 { out.skipped += 1; continue }
+            let reply = ChatSession.generate(session: session, template: template, prompt: prompt, maxTokens: limit,
                                              sampler: &sampler, emit: { _ in })
             out.replies += 1
             out.replyTokens += reply.ids.count
@@ -91,7 +93,8 @@ public struct SFTEvaluationParameters: Sendable {
     public var seed: UInt64 = 1337
     /// Held-out prompts to answer (nil = all; 0 = none).
     public var replies: Int? = nil
-    public var maxTokens = 64
+    /// Token limit per reply (further limited by the room left in the context).
+    public var maxTokens = 128
     public var sampling = SamplingParameters(temperature: 0)
     public var batchSize = 16
     public var threads = Threads.available

@@ -47,7 +47,7 @@ struct FinetuneCommand: ParsableCommand {
     @Flag(help: "Do not train: measure CHECKPOINT's assistant-token loss on the held-out conversations and how many replies end with <|end|>.")
     var evaluate = false
     @Option(help: "With --evaluate: held-out prompts to answer (default: all; 0 = none).") var replies: Int?
-    @Option(name: .customLong("max-tokens"), help: "With --evaluate: token limit per reply (default 64).") var maxTokens: Int = 64
+    @Option(name: .customLong("max-tokens"), help: "With --evaluate: token limit per reply, at most the room left in the context (default 128).") var maxTokens: Int = 128
     @Option(help: "With --evaluate: sampling temperature for the replies (default 0 = greedy).") var temperature: Double = 0
     @Flag(help: "With --evaluate: print one JSON object.") var json = false
     @OptionGroup var common: CommonOptions
@@ -129,7 +129,7 @@ struct FinetuneCommand: ParsableCommand {
             print(String(format: "val_assistant_loss %.4f  (%d tokens, %d held-out conversations", r.valAssistantLoss,
                          r.valAssistantTokens, r.valConversations) + (r.grown ? "; base model grown for the chat tokens)" : ")"))
             if r.stop.replies > 0 {
-                print(String(format: "ended_with_end %d/%d = %.1f%%  (max %d tokens, %d prompts too long skipped, mean reply %.1f tokens)",
+                print(String(format: "ended_with_end %d/%d = %.1f%%  (limit min(%d, context − prompt) tokens, %d prompts skipped, mean reply %.1f tokens)",
                              r.stop.ended, r.stop.replies, 100 * r.stop.fraction, maxTokens, r.stop.skipped,
                              Double(r.stop.replyTokens) / Double(r.stop.replies)))
             }
