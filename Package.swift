@@ -74,7 +74,7 @@ let package = Package(
                     swiftSettings: settings),
         .testTarget(name: "LMTokenizerTests", dependencies: ["LMTokenizer", "LMTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: settings),
-        .testTarget(name: "LMDataTests", dependencies: ["LMData", "LMCompression", "LMTestSupport"],
+        .testTarget(name: "LMDataTests", dependencies: ["LMData", "LMCompression", "LMCorpus", "LMTokenizer", "LMTestSupport"],
                     exclude: ["Fixtures"],
                     swiftSettings: settings),
         .testTarget(name: "LMKernelsTests", dependencies: ["LMKernels", "LMSupport", "LMTestSupport"],
@@ -82,7 +82,8 @@ let package = Package(
         .testTarget(name: "LMModelTests", dependencies: ["LMModel", "LMKernels", "LMSupport", "LMTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: settings),
         .testTarget(name: "LMTrainingTests",
-                    dependencies: ["LMTraining", "LMKernels", "LMSupport", "LMTestSupport"],
+                    dependencies: ["LMTraining", "LMKernels", "LMModel", "LMData", "LMTokenizer", "LMSupport",
+                                   "LMTestSupport"],
                     swiftSettings: settings),
     ]
 )

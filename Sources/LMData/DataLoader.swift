@@ -73,9 +73,12 @@ public final class DataLoader: @unchecked Sendable {
     /// now; frames are read as needed).
     /// - Parameters:
     ///   - prefetch: batches prepared ahead on the background thread.
-    ///   - cacheFrames: decoded frames kept in memory (each frameTokens × 4 bytes).
+    ///   - cacheFrames: decoded frames kept in memory (each frameTokens × 4 bytes); raised to what
+    ///     one batch touches if smaller.
+    ///   - threads: threads that decode frames (all cores by default; the prefetch thread waits).
     public init(directory: String, split: Split, batchSize: Int, context: Int, seed: UInt64,
-                rank: Int = 0, worldSize: Int = 1, prefetch: Int = 4, cacheFrames: Int = 64) throws {
+                rank: Int = 0, worldSize: Int = 1, prefetch: Int = 4, cacheFrames: Int = 64,
+                threads: Int = Threads.available) throws {
         guard batchSize >= 1, context >= 1 else {
             throw LMError.badInput("batch size and context must be at least 1 (got \(batchSize), \(context))")
         }
@@ -83,6 +86,10 @@ public final class DataLoader: @unchecked Sendable {
             throw LMError.badInput("rank \(rank) is not in 0..<worldSize (\(worldSize))")
         }
         let m = try Manifest.read(directory: directory)
+        guard m.complete else {
+            throw LMError.badInput(file: directory, "the shard run that makes this directory has not finished",
+                                   fix: "re-run the same lmkit shard command to complete it")
+        }
         let entries = m.entries(split)
         guard !entries.isEmpty else {
             throw LMError.badInput(file: directory, "no \(split.rawValue) shards",
@@ -114,7 +121,9 @@ public final class DataLoader: @unchecked Sendable {
         self.manifest = m
         self.windowsPerEpoch = plan.windowsPerEpoch
         self.windowsPerRank = (plan.windowsPerEpoch - rank + worldSize - 1) / worldSize
-        let producer = BatchProducer(plan: plan, cache: FrameCache(readers: readers, capacity: cacheFrames),
+        // The cache must hold every frame one batch touches (≤ 2 per window when T < frameTokens).
+        let capacity = max(cacheFrames, batchSize * (2 + context / frameTokens) + 2)
+        let producer = BatchProducer(plan: plan, cache: FrameCache(readers: readers, capacity: capacity, threads: threads),
                                      batchSize: batchSize, context: context, rank: rank, worldSize: worldSize,
                                      windowsPerRank: windowsPerRank)
         state = PrefetchState(producer: producer, capacity: max(1, prefetch))
@@ -157,27 +166,30 @@ final class BatchProducer {
     /// The batch starting at `cursor`, and the cursor after it.
     func make(from cursor: LoaderPosition) throws -> Batch {
         var pos = cursor
-        let T = context
-        var inputs = [Int32](repeating: 0, count: batchSize * T)
-        var targets = [Int32](repeating: 0, count: batchSize * T)
-        var window = [Int32](repeating: 0, count: T + 1)
-        for b in 0..<batchSize {
+        let T = context, B = batchSize
+        var windows: [WindowPlan.Window] = []
+        windows.reserveCapacity(B)
+        var keys: [FrameCache.Key] = []
+        for _ in 0..<B {
             if pos.index >= windowsPerRank { pos = LoaderPosition(epoch: pos.epoch + 1, index: 0) }
             let w = plan.window(epoch: pos.epoch, position: pos.index * worldSize + rank)
             pos.index += 1
-            try window.withUnsafeMutableBufferPointer { p in
-                try cache.copy(shard: w.shard, start: w.start, count: T + 1, into: p.baseAddress!)
-            }
-            window.withUnsafeBufferPointer { src in
-                inputs.withUnsafeMutableBufferPointer { dst in
-                    (dst.baseAddress! + b * T).update(from: src.baseAddress!, count: T)
-                }
-                targets.withUnsafeMutableBufferPointer { dst in
-                    (dst.baseAddress! + b * T).update(from: src.baseAddress! + 1, count: T)
-                }
-            }
+            windows.append(w)
+            for f in cache.keys(shard: w.shard, start: w.start, count: T + 1) { keys.append(.init(shard: w.shard, frame: f)) }
         }
-        return Batch(batchSize: batchSize, context: T, inputs: inputs, targets: targets, position: pos)
+        try cache.load(keys)      // every frame of the batch, decoded in parallel
+        var targetsOut: [Int32] = []
+        let inputs = try [Int32](unsafeUninitializedCapacity: B * T) { inp, n in
+            targetsOut = try [Int32](unsafeUninitializedCapacity: B * T) { tgt, m in
+                for (b, w) in windows.enumerated() {
+                    try cache.copy(shard: w.shard, start: w.start, count: T, into: inp.baseAddress! + b * T)
+                    try cache.copy(shard: w.shard, start: w.start + 1, count: T, into: tgt.baseAddress! + b * T)
+                }
+                m = B * T
+            }
+            n = B * T
+        }
+        return Batch(batchSize: B, context: T, inputs: inputs, targets: targetsOut, position: pos)
     }
 }
 

@@ -53,16 +53,23 @@ public final class ShardReader: @unchecked Sendable {
     public var name: String { (path as NSString).lastPathComponent }
 
     /// Decodes frame `i` into `[UInt32]` of `index.frames[i].tokenCount` ids.
-    public func readFrame(_ i: Int, decompressor: ZstdFrame.Decompressor? = nil) throws -> [UInt32] {
+    /// `checkTokens: false` skips the CRC of the decoded bytes (the loader's fast path: the CRC of
+    /// the compressed bytes already covers every stored byte, and zstd checks the decoded size).
+    public func readFrame(_ i: Int, decompressor: ZstdFrame.Decompressor? = nil,
+                          checkTokens: Bool = true) throws -> [UInt32] {
+        guard i >= 0, i < index.frames.count else {
+            throw LMError.badInput(file: path, "frame \(i) does not exist (\(index.frames.count) frames)")
+        }
         let n = index.frames[i].tokenCount
-        var out = [UInt32](repeating: 0, count: n)
-        try out.withUnsafeMutableBufferPointer { try readFrame(i, into: $0, decompressor: decompressor) }
-        return out
+        return try [UInt32](unsafeUninitializedCapacity: n) { buffer, count in
+            try readFrame(i, into: buffer, decompressor: decompressor, checkTokens: checkTokens)
+            count = n
+        }
     }
 
     /// Decodes frame `i` into `destination` (exactly `index.frames[i].tokenCount` ids).
     public func readFrame(_ i: Int, into destination: UnsafeMutableBufferPointer<UInt32>,
-                          decompressor: ZstdFrame.Decompressor? = nil) throws {
+                          decompressor: ZstdFrame.Decompressor? = nil, checkTokens: Bool = true) throws {
         guard i >= 0, i < index.frames.count else {
             throw LMError.badInput(file: path, "frame \(i) does not exist (\(index.frames.count) frames)")
         }
@@ -80,7 +87,7 @@ public final class ShardReader: @unchecked Sendable {
             try compressed.withUnsafeBytes { src in
                 let dst = UnsafeMutableRawBufferPointer(destination)
                 do { try d.decompress(src, into: dst) } catch let e as LMError { throw bad(e.message) }
-                guard CRC32.checksum(UnsafeRawBufferPointer(dst)) == f.tokensCRC else { throw bad("checksum of tokens mismatch") }
+                guard !checkTokens || CRC32.checksum(UnsafeRawBufferPointer(dst)) == f.tokensCRC else { throw bad("checksum of tokens mismatch") }
             }
             var maxID: UInt32 = 0
             for k in 0..<destination.count {
@@ -90,11 +97,11 @@ public final class ShardReader: @unchecked Sendable {
             }
             guard maxID < UInt32(truncatingIfNeeded: header.vocabSize) else { throw bad("token id \(maxID) ≥ vocab size \(header.vocabSize)") }
         } else {
-            var raw = [UInt16](repeating: 0, count: f.tokenCount)
+            var raw = [UInt16](unsafeUninitializedCapacity: f.tokenCount) { _, c in c = f.tokenCount }
             try compressed.withUnsafeBytes { src in
                 try raw.withUnsafeMutableBytes { dst in
                     do { try d.decompress(src, into: dst) } catch let e as LMError { throw bad(e.message) }
-                    guard CRC32.checksum(UnsafeRawBufferPointer(dst)) == f.tokensCRC else { throw bad("checksum of tokens mismatch") }
+                    guard !checkTokens || CRC32.checksum(UnsafeRawBufferPointer(dst)) == f.tokensCRC else { throw bad("checksum of tokens mismatch") }
                 }
             }
             var maxID: UInt16 = 0

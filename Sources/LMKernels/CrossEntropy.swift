@@ -64,7 +64,8 @@ public enum CrossEntropy {
         var mv = FastMath.Vector(repeating: -.infinity)
         var j = 0
         while j + 16 <= n {
-            mv = pointwiseMax(mv, UnsafeRawPointer(x + j).loadUnaligned(as: FastMath.Vector.self))
+            let v = UnsafeRawPointer(x + j).loadUnaligned(as: FastMath.Vector.self)
+            mv.replace(with: v, where: v .> mv)
             j += 16
         }
         var m = mv.max()

@@ -49,37 +49,65 @@ extension GPT {
         let cfg = config, lay = parameterLayout, th = threads
         let b = a.batch, t = a.time, n = b * t, c = cfg.channels, nh = cfg.heads
         let vp = cfg.paddedVocabSize
-        Encoder.forward(out: a.encoded, tokens: a.tokens, wte: params + lay.wte, wpe: params + lay.wpe,
-                        batch: b, time: t, channels: c, threads: th)
+        timed("encoder.forward") {
+            Encoder.forward(out: a.encoded, tokens: a.tokens, wte: params + lay.wte, wpe: params + lay.wpe,
+                            batch: b, time: t, channels: c, threads: th)
+        }
         var x = UnsafePointer(a.encoded)
         for (l, w) in lay.blocks.enumerated() {
             let s = a.layers[l]
-            LayerNorm.forward(out: s.ln1, mean: s.ln1Mean, rstd: s.ln1Rstd, inp: x, weight: params + w.ln1w,
-                              bias: params + w.ln1b, rows: n, channels: c, threads: th)
-            Matmul.forward(out: s.qkv, inp: s.ln1, weight: params + w.qkvw, bias: params + w.qkvb,
-                           rows: n, inChannels: c, outChannels: 3 * c)
-            Attention.forward(out: s.attY, att: s.att, qkv: s.qkv, batch: b, time: t, channels: c, heads: nh,
-                              threads: th)
-            Matmul.forward(out: s.attProj, inp: s.attY, weight: params + w.attprojw, bias: params + w.attprojb,
-                           rows: n, inChannels: c, outChannels: c)
-            Residual.forward(out: s.res2, x, s.attProj, count: n * c, threads: th)
-            LayerNorm.forward(out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, inp: s.res2, weight: params + w.ln2w,
-                              bias: params + w.ln2b, rows: n, channels: c, threads: th)
-            Matmul.forward(out: s.fc, inp: s.ln2, weight: params + w.fcw, bias: params + w.fcb,
-                           rows: n, inChannels: c, outChannels: 4 * c)
-            GELU.forward(out: s.fcGelu, inp: s.fc, count: n * 4 * c, threads: th)
-            Matmul.forward(out: s.fcProj, inp: s.fcGelu, weight: params + w.fcprojw, bias: params + w.fcprojb,
-                           rows: n, inChannels: 4 * c, outChannels: c)
-            Residual.forward(out: s.res3, s.res2, s.fcProj, count: n * c, threads: th)
+            timed("layernorm.forward") {
+                LayerNorm.forward(out: s.ln1, mean: s.ln1Mean, rstd: s.ln1Rstd, inp: x, weight: params + w.ln1w,
+                                  bias: params + w.ln1b, rows: n, channels: c, threads: th)
+            }
+            timed("matmul.forward") {
+                Matmul.forward(out: s.qkv, inp: s.ln1, weight: params + w.qkvw, bias: params + w.qkvb,
+                               rows: n, inChannels: c, outChannels: 3 * c)
+            }
+            timed("attention.forward") {
+                Attention.forward(out: s.attY, att: s.att, qkv: s.qkv, batch: b, time: t, channels: c, heads: nh,
+                                  threads: th)
+            }
+            timed("matmul.forward") {
+                Matmul.forward(out: s.attProj, inp: s.attY, weight: params + w.attprojw, bias: params + w.attprojb,
+                               rows: n, inChannels: c, outChannels: c)
+            }
+            timed("residual.forward") {
+                Residual.forward(out: s.res2, x, s.attProj, count: n * c, threads: th)
+            }
+            timed("layernorm.forward") {
+                LayerNorm.forward(out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, inp: s.res2, weight: params + w.ln2w,
+                                  bias: params + w.ln2b, rows: n, channels: c, threads: th)
+            }
+            timed("matmul.forward") {
+                Matmul.forward(out: s.fc, inp: s.ln2, weight: params + w.fcw, bias: params + w.fcb,
+                               rows: n, inChannels: c, outChannels: 4 * c)
+            }
+            timed("gelu.forward") {
+                GELU.forward(out: s.fcGelu, inp: s.fc, count: n * 4 * c, threads: th)
+            }
+            timed("matmul.forward") {
+                Matmul.forward(out: s.fcProj, inp: s.fcGelu, weight: params + w.fcprojw, bias: params + w.fcprojb,
+                               rows: n, inChannels: 4 * c, outChannels: c)
+            }
+            timed("residual.forward") {
+                Residual.forward(out: s.res3, s.res2, s.fcProj, count: n * c, threads: th)
+            }
             x = UnsafePointer(s.res3)
         }
-        LayerNorm.forward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: x, weight: params + lay.lnfw,
-                          bias: params + lay.lnfb, rows: n, channels: c, threads: th)
-        Matmul.forward(out: a.logits, inp: a.lnf, weight: params + lay.wte, bias: nil, rows: n, inChannels: c,
-                       outChannels: vp, layout: .outputMajor)
+        timed("layernorm.forward") {
+            LayerNorm.forward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: x, weight: params + lay.lnfw,
+                              bias: params + lay.lnfb, rows: n, channels: c, threads: th)
+        }
+        timed("matmul.forward") {
+            Matmul.forward(out: a.logits, inp: a.lnf, weight: params + lay.wte, bias: nil, rows: n, inChannels: c,
+                           outChannels: vp, layout: .outputMajor)
+        }
         guard a.hasTargets else { return 0 }
-        CrossEntropy.forward(losses: a.losses, lse: a.lse, logits: a.logits, targets: a.targets, rows: n,
-                             vocab: cfg.vocabSize, paddedVocab: vp, threads: th)
+        timed("crossentropy.forward") {
+            CrossEntropy.forward(losses: a.losses, lse: a.lse, logits: a.logits, targets: a.targets, rows: n,
+                                 vocab: cfg.vocabSize, paddedVocab: vp, threads: th)
+        }
         guard a.targetCount > 0 else { return 0 }
         var sum: Double = 0
         for i in 0..<n { sum += Double(a.losses[i]) }
@@ -105,43 +133,67 @@ extension GPT {
         let b = a.batch, t = a.time, n = b * t, c = cfg.channels, nh = cfg.heads
         let vp = cfg.paddedVocabSize
         let scale: Float = a.targetCount > 0 ? 1 / Float(a.targetCount) : 0
-        CrossEntropy.backward(dlogits: a.logits, logits: a.logits, lse: a.lse, targets: a.targets, scale: scale,
-                              rows: n, vocab: cfg.vocabSize, paddedVocab: vp, threads: th)
-        Matmul.backward(dinp: a.dC, dweight: grads + lay.wte, dbias: nil, dout: a.logits, inp: a.lnf,
-                        weight: params + lay.wte, rows: n, inChannels: c, outChannels: vp, layout: .outputMajor,
-                        threads: th)
-        a.dres.update(repeating: 0, count: n * c)
+        timed("crossentropy.backward") {
+            CrossEntropy.backward(dlogits: a.logits, logits: a.logits, lse: a.lse, targets: a.targets, scale: scale,
+                                  rows: n, vocab: cfg.vocabSize, paddedVocab: vp, threads: th)
+        }
+        timed("matmul.backward") {
+            Matmul.backward(dinp: a.dC, dweight: grads + lay.wte, dbias: nil, dout: a.logits, inp: a.lnf,
+                            weight: params + lay.wte, rows: n, inChannels: c, outChannels: vp, layout: .outputMajor,
+                            threads: th)
+        }
+        timed("residual.backward") { a.dres.update(repeating: 0, count: n * c) }
         let last = lay.blocks.isEmpty ? UnsafePointer(a.encoded) : UnsafePointer(a.layers[cfg.layers - 1].res3)
-        LayerNorm.backward(dinp: a.dres, dweight: grads + lay.lnfw, dbias: grads + lay.lnfb, dout: a.dC, inp: last,
-                           weight: params + lay.lnfw, mean: a.lnfMean, rstd: a.lnfRstd, rows: n, channels: c,
-                           threads: th)
+        timed("layernorm.backward") {
+            LayerNorm.backward(dinp: a.dres, dweight: grads + lay.lnfw, dbias: grads + lay.lnfb, dout: a.dC, inp: last,
+                               weight: params + lay.lnfw, mean: a.lnfMean, rstd: a.lnfRstd, rows: n, channels: c,
+                               threads: th)
+        }
         for l in stride(from: cfg.layers - 1, through: 0, by: -1) {
             let w = lay.blocks[l], s = a.layers[l]
             let x = l == 0 ? UnsafePointer(a.encoded) : UnsafePointer(a.layers[l - 1].res3)
             // dres = ∂/∂res3 = ∂/∂fcProj (and part of ∂/∂res2)
-            Matmul.backward(dinp: a.d4C, dweight: grads + w.fcprojw, dbias: grads + w.fcprojb, dout: a.dres,
-                            inp: s.fcGelu, weight: params + w.fcprojw, rows: n, inChannels: 4 * c, outChannels: c,
-                            threads: th)
-            GELU.backward(dinp: a.d4C, inp: s.fc, dout: a.d4C, count: n * 4 * c, threads: th)
-            Matmul.backward(dinp: a.dC, dweight: grads + w.fcw, dbias: grads + w.fcb, dout: a.d4C, inp: s.ln2,
-                            weight: params + w.fcw, rows: n, inChannels: c, outChannels: 4 * c, threads: th)
-            LayerNorm.backward(dinp: a.dres, dweight: grads + w.ln2w, dbias: grads + w.ln2b, dout: a.dC, inp: s.res2,
-                               weight: params + w.ln2w, mean: s.ln2Mean, rstd: s.ln2Rstd, rows: n, channels: c,
-                               threads: th)
+            timed("matmul.backward") {
+                Matmul.backward(dinp: a.d4C, dweight: grads + w.fcprojw, dbias: grads + w.fcprojb, dout: a.dres,
+                                inp: s.fcGelu, weight: params + w.fcprojw, rows: n, inChannels: 4 * c, outChannels: c,
+                                threads: th)
+            }
+            timed("gelu.backward") {
+                GELU.backward(dinp: a.d4C, inp: s.fc, dout: a.d4C, count: n * 4 * c, threads: th)
+            }
+            timed("matmul.backward") {
+                Matmul.backward(dinp: a.dC, dweight: grads + w.fcw, dbias: grads + w.fcb, dout: a.d4C, inp: s.ln2,
+                                weight: params + w.fcw, rows: n, inChannels: c, outChannels: 4 * c, threads: th)
+            }
+            timed("layernorm.backward") {
+                LayerNorm.backward(dinp: a.dres, dweight: grads + w.ln2w, dbias: grads + w.ln2b, dout: a.dC, inp: s.res2,
+                                   weight: params + w.ln2w, mean: s.ln2Mean, rstd: s.ln2Rstd, rows: n, channels: c,
+                                   threads: th)
+            }
             // dres = ∂/∂res2 = ∂/∂attProj (and part of ∂/∂x)
-            Matmul.backward(dinp: a.dC, dweight: grads + w.attprojw, dbias: grads + w.attprojb, dout: a.dres,
-                            inp: s.attY, weight: params + w.attprojw, rows: n, inChannels: c, outChannels: c,
-                            threads: th)
-            Attention.backward(dqkv: a.dqkv, dout: a.dC, qkv: s.qkv, att: s.att, scratch: a.attScratch, batch: b,
-                               time: t, channels: c, heads: nh, threads: th)
-            Matmul.backward(dinp: a.dC, dweight: grads + w.qkvw, dbias: grads + w.qkvb, dout: a.dqkv, inp: s.ln1,
-                            weight: params + w.qkvw, rows: n, inChannels: c, outChannels: 3 * c, threads: th)
-            LayerNorm.backward(dinp: a.dres, dweight: grads + w.ln1w, dbias: grads + w.ln1b, dout: a.dC, inp: x,
-                               weight: params + w.ln1w, mean: s.ln1Mean, rstd: s.ln1Rstd, rows: n, channels: c,
-                               threads: th)
+            timed("matmul.backward") {
+                Matmul.backward(dinp: a.dC, dweight: grads + w.attprojw, dbias: grads + w.attprojb, dout: a.dres,
+                                inp: s.attY, weight: params + w.attprojw, rows: n, inChannels: c, outChannels: c,
+                                threads: th)
+            }
+            timed("attention.backward") {
+                Attention.backward(dqkv: a.dqkv, dout: a.dC, qkv: s.qkv, att: s.att, scratch: a.attScratch, batch: b,
+                                   time: t, channels: c, heads: nh, threads: th)
+            }
+            timed("matmul.backward") {
+                Matmul.backward(dinp: a.dC, dweight: grads + w.qkvw, dbias: grads + w.qkvb, dout: a.dqkv, inp: s.ln1,
+                                weight: params + w.qkvw, rows: n, inChannels: c, outChannels: 3 * c, threads: th)
+            }
+            timed("layernorm.backward") {
+                LayerNorm.backward(dinp: a.dres, dweight: grads + w.ln1w, dbias: grads + w.ln1b, dout: a.dC, inp: x,
+                                   weight: params + w.ln1w, mean: s.ln1Mean, rstd: s.ln1Rstd, rows: n, channels: c,
+                                   threads: th)
+            }
         }
-        Encoder.backward(dwte: grads + lay.wte, dwpe: grads + lay.wpe, dout: a.dres, tokens: a.tokens, batch: b,
-                         time: t, channels: c, threads: th)
+        timed("encoder.backward") {
+            Encoder.backward(dwte: grads + lay.wte, dwpe: grads + lay.wpe, dout: a.dres, tokens: a.tokens, batch: b,
+                             time: t, channels: c, threads: th)
+        }
     }
 
     /// The logits of the last `forward`, (B, T, Vp) row-major; entries V..<Vp of each row are

@@ -29,6 +29,9 @@ public final class GPT {
 
     var activations: Activations?
 
+    /// When set, `forward`/`backward` add each kernel's wall time to it (benchmarks).
+    public var profile: StepProfile?
+
     /// A model with GPT-2 initialisation: weights normal(0, 0.02), the residual projections
     /// (`attn.c_proj.weight`, `mlp.c_proj.weight`) normal(0, 0.02/√(2L)), biases 0, LayerNorm
     /// weights 1, padding rows of wte 0. Same seed ⇒ same weights.

@@ -9,8 +9,10 @@ import LMSupport
 ///     for t in prompt.dropFirst() { logits = session.append(t) }
 ///
 /// Performance notes: the matmuls are sgemm calls with one row (OpenBLAS treats them as
-/// matrix-vector products); attention over the cache is a plain loop per head (t·hs MACs).
-/// All buffers are allocated once in `init`.
+/// matrix-vector products). Inside the blocks OpenBLAS runs single-threaded: waking its second
+/// thread for each of the ~4L small products cost more than it saved (on a busy 2-core machine
+/// `small` fell to 62 tokens/s); only the Vp × C head uses all threads. Attention over the cache
+/// is a plain loop per head (t·hs MACs). All buffers are allocated once in `init`.
 public final class InferenceSession {
     /// The model this session reads (its weights must not change while the session is used).
     public let model: GPT
@@ -45,7 +47,8 @@ public final class InferenceSession {
         precondition(token >= 0 && Int(token) < cfg.vocabSize, "InferenceSession: token \(token) outside 0..<\(cfg.vocabSize)")
         let pos = count
         model.parameters.withUnsafeBufferPointer { pb in
-            step(pb.baseAddress!, token: Int(token), pos: pos)
+            BLAS.withThreads(1) { step(pb.baseAddress!, token: Int(token), pos: pos) }
+            head(pb.baseAddress!)
         }
         count += 1
         return Array(logitsBuffer[0..<cfg.vocabSize])
@@ -100,6 +103,11 @@ public final class InferenceSession {
             for i in 0..<c { x[i] += proj[i] }
         }
         layerNorm(p, lay.lnfw, lay.lnfb, into: &ln)
+    }
+
+    /// logits (Vp) = ln_f(x) · wteᵀ, with all BLAS threads (the one large product of a step).
+    private func head(_ p: UnsafePointer<Float>) {
+        let cfg = model.config, lay = model.parameterLayout, c = cfg.channels
         ln.withUnsafeBufferPointer { lb in
             logitsBuffer.withUnsafeMutableBufferPointer { ob in
                 Matmul.forward(out: ob.baseAddress!, inp: lb.baseAddress!, weight: p + lay.wte, bias: nil, rows: 1,

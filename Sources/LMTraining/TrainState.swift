@@ -89,4 +89,7 @@ public struct TrainHyperparameters: Codable, Sendable, Equatable {
     public var beta2: Double
     public var gradClip: Double
     public var seed: UInt64
+    /// Validation every N steps and batches per validation (they shape the val curve).
+    public var evalEvery: Int
+    public var evalBatches: Int
 }

@@ -129,10 +129,11 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
             //    this session, the first being warm-up), counting evaluation time.
             if state.totalSteps == nil, let left = budgetLeft, state.step - startStep >= 3 {
                 let perStep = stepTimes.dropFirst().reduce(0, +) / Double(stepTimes.count - 1)
-                let evalCost = p.evalEvery > 0
-                    ? perStep / Double(p.accumulation) * 0.4 * Double(p.evalBatches) / Double(p.evalEvery) : 0
+                // One evaluation ≈ evalBatches forward passes ≈ 0.4 of a micro-batch step each.
+                let oneEval = makeValidation == nil ? 0 : perStep / Double(p.accumulation) * 0.4 * Double(p.evalBatches)
+                let evalCost = p.evalEvery > 0 ? oneEval / Double(p.evalEvery) : 0
                 let spent = now() - sessionStart
-                let more = Int(max(0, left - spent) / (perStep + evalCost))
+                let more = Int(max(0, left - spent - oneEval) / (perStep + evalCost))
                 state.totalSteps = state.step + more
                 if !p.quiet { printError("pretrain: \(String(format: "%.3f", perStep)) s/step ⇒ \(state.totalSteps!) steps in the time budget") }
             }
@@ -231,6 +232,10 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
                                    fix: "start the run without --resume")
         }
         var state = try State.read(from: statePath)
+        if state.totalSteps == nil && p.steps == nil && p.timeBudgetSeconds == nil {
+            throw LMError.badInput(file: statePath, "the run was stopped before its --time budget fixed a step count",
+                                   fix: "resume with --time MINUTES or --steps N")
+        }
         if state.config != model.trainingConfig {
             throw LMError.mismatch(file: statePath, "the checkpoint is a model of another shape than the one requested",
                                    fix: "resume with the same --preset/--layers/--heads/--dim/--context, or start a new --out")
@@ -242,6 +247,10 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
         if state.dataFingerprint != p.dataFingerprint {
             throw LMError.mismatch(file: statePath, "the run was trained on other data (fingerprint \(state.dataFingerprint), now \(p.dataFingerprint))",
                                    fix: "resume with the same --data directory")
+        }
+        if p.timeBudgetSeconds != nil && p.steps == nil && state.totalSteps != nil && state.step >= state.totalSteps! {
+            throw LMError.badInput(file: directory, "the run already finished its \(state.totalSteps!) steps",
+                                   fix: "pass --steps N (more than \(state.step)) to train further")
         }
         if let steps = p.steps, state.totalSteps != nil, steps != state.totalSteps, p.timeBudgetSeconds == nil {
             if steps < state.step {
@@ -300,6 +309,8 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
         if a.beta1 != b.beta1 || a.beta2 != b.beta2 { out.append("--beta1 \(a.beta1) --beta2 \(a.beta2)") }
         if a.gradClip != b.gradClip { out.append("--clip \(a.gradClip)") }
         if a.seed != b.seed { out.append("--seed \(a.seed)") }
+        if a.evalEvery != b.evalEvery { out.append("--eval-every \(a.evalEvery)") }
+        if a.evalBatches != b.evalBatches { out.append("--eval-batches \(a.evalBatches)") }
         return "it used " + out.joined(separator: " ")
     }
 

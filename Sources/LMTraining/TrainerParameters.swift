@@ -62,7 +62,8 @@ public struct TrainerParameters: Sendable {
         TrainHyperparameters(batchSize: batchSize, context: context, accumulation: accumulation,
                              learningRate: learningRate, minLearningRate: resolvedMinLearningRate,
                              warmupSteps: warmupSteps, weightDecay: weightDecay, beta1: beta1,
-                             beta2: beta2, gradClip: gradClip, seed: seed)
+                             beta2: beta2, gradClip: gradClip, seed: seed, evalEvery: evalEvery,
+                             evalBatches: evalBatches)
     }
 
     var resolvedMinLearningRate: Double { minLearningRate ?? learningRate / 10 }
@@ -76,7 +77,7 @@ public struct TrainerParameters: Sendable {
         if context < 2 { throw bad("--context", "must be at least 2 (got \(context))") }
         if accumulation < 1 { throw bad("--accum", "must be at least 1 (got \(accumulation))") }
         if let s = steps, s < 1 { throw bad("--steps", "must be at least 1 (got \(s))") }
-        if steps == nil && timeBudgetSeconds == nil { throw bad("--steps or --time", "is required") }
+        if steps == nil && timeBudgetSeconds == nil && !resume { throw bad("--steps or --time", "is required") }
         if let t = timeBudgetSeconds, !(t > 0) { throw bad("--time", "must be positive (got \(t))") }
         if !(learningRate > 0 && learningRate < 1) { throw bad("--lr", "must be in (0, 1) (got \(learningRate))") }
         if let m = minLearningRate, !(m >= 0 && m <= learningRate) {
@@ -116,4 +117,45 @@ public struct TrainResult: Sendable {
     public var tokensPerSecond: Double
     /// Training wall time over all sessions, seconds.
     public var elapsedSeconds: Double
+}
+
+/// Optimisation settings as given on the command line: nil = not given. A new run fills the
+/// gaps with `TrainerParameters`' defaults; `--resume` fills them from the run's state.json (so
+/// `lmkit pretrain --data D --out RUN --resume` needs no other option), and an option that is
+/// given must equal the saved value (else a one-line mismatch error).
+public struct TrainingOptions: Sendable, Equatable {
+    public var batchSize: Int?
+    public var accumulation: Int?
+    public var learningRate: Double?
+    public var minLearningRate: Double?
+    public var warmupSteps: Int?
+    public var weightDecay: Double?
+    public var beta1: Double?
+    public var beta2: Double?
+    public var gradClip: Double?
+    public var seed: UInt64?
+    public var evalEvery: Int?
+    public var evalBatches: Int?
+
+    public init() {}
+
+    /// Writes the given options into `p`, taking the others from `saved` when resuming.
+    public func apply(to p: inout TrainerParameters, saved: TrainHyperparameters?) {
+        p.batchSize = batchSize ?? saved?.batchSize ?? p.batchSize
+        p.accumulation = accumulation ?? saved?.accumulation ?? p.accumulation
+        p.learningRate = learningRate ?? saved?.learningRate ?? p.learningRate
+        p.warmupSteps = warmupSteps ?? saved?.warmupSteps ?? p.warmupSteps
+        p.weightDecay = weightDecay ?? saved?.weightDecay ?? p.weightDecay
+        p.beta1 = beta1 ?? saved?.beta1 ?? p.beta1
+        p.beta2 = beta2 ?? saved?.beta2 ?? p.beta2
+        p.gradClip = gradClip ?? saved?.gradClip ?? p.gradClip
+        p.seed = seed ?? saved?.seed ?? p.seed
+        p.evalEvery = evalEvery ?? saved?.evalEvery ?? p.evalEvery
+        p.evalBatches = evalBatches ?? saved?.evalBatches ?? p.evalBatches
+        if let m = minLearningRate {
+            p.minLearningRate = m
+        } else if let saved, learningRate == nil || learningRate == saved.learningRate {
+            p.minLearningRate = saved.minLearningRate
+        }
+    }
 }

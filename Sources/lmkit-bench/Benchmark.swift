@@ -19,7 +19,16 @@ struct BenchmarkGroup {
 
 enum BenchmarkRegistry {
     /// Every group; add yours here.
-    static var all: [BenchmarkGroup] { [PreTokenizerBench.group, TrainerBench.group] }
+    static var all: [BenchmarkGroup] {
+        [
+            PreTokenizerBench.group,
+            EncodeBench.group,
+            TrainerBench.group,
+            DataBench.group,
+            BenchmarkGroup(name: "model", run: ModelBench.run),
+            BenchmarkGroup(name: "kernels", run: KernelBench.run),
+        ]
+    }
 }
 
 /// Runs `body` `repeats` times and returns the median wall seconds.

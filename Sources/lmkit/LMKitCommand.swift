@@ -25,8 +25,10 @@ struct LMKit: ParsableCommand {
         // Tokenizer
         VocabCommand.self, TokenizeCommand.self, DetokenizeCommand.self,
         // Data (ShardCommand, ShardsCommand)
+        ShardCommand.self,
         ShardsCommand.self,
-        // Model (PretrainCommand, SampleCommand, EvalCommand)
+        // Model
+        PretrainCommand.self, SampleCommand.self, EvalCommand.self,
     ]
 }
 

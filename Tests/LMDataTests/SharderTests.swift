@@ -102,6 +102,8 @@ func byteParameters(_ dir: String) -> Sharder.Parameters {
         }
         let partial = try Manifest.read(directory: dir)
         #expect(!partial.complete && !partial.train.isEmpty)
+        #expect { try DataLoader(directory: dir, split: .train, batchSize: 1, context: 8, seed: 0) }
+            throws: { "\($0)".contains("not finished") }
         // Corrupt the last kept training shard: it must be re-made, the ones before kept.
         let victim = dir + "/" + partial.train.last!.file
         var bytes = try FileIO.readBytes(victim)
@@ -140,6 +142,7 @@ func byteParameters(_ dir: String) -> Sharder.Parameters {
         let dir = TestData.temporaryDirectory("lmdata")
         #expect { try Sharder.run(byteParameters(dir + "/e"), source: DocumentArray([]), encode: byteEncode) }
             throws: { "\($0)".contains("no documents") }
+        #expect(!FileIO.exists(dir + "/e"))                // nothing left behind
         var p = byteParameters(dir + "/f"); p.valFraction = 1.5
         #expect(throws: LMError.self) { try Sharder.run(p, source: DocumentArray([[1]]), encode: byteEncode) }
         let file = dir + "/plain"

@@ -72,11 +72,31 @@ import Testing
                 #expect(ranges.allSatisfy { !$0.isEmpty })
             }
         }
+        // The regex engine (custom patterns) tiles invalid input too, a bad byte per piece.
+        let regex = try RegexPreTokenizer(pattern: .cl100k)
+        for bytes in inputs {
+            var ranges: [Range<Int>] = []
+            bytes.withUnsafeBytes { raw in regex.forEachPiece(in: raw) { ranges.append($0) } }
+            #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == bytes.count)
+            #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+        }
+        var regexRanges: [Range<Int>] = []
+        [UInt8]([0x61, 0x62, 0xFF, 0x20, 0x63]).withUnsafeBytes { raw in regex.forEachPiece(in: raw) { regexRanges.append($0) } }
+        #expect(regexRanges == [0..<2, 2..<3, 3..<5])
         // "a" + lone 0xFF + "b": the bad byte is punctuation, so in cl100k it prefixes the word.
         let cl = try PreTokenizer(pattern: .cl100k)
         var ranges: [Range<Int>] = []
         [UInt8]([0x61, 0xFF, 0x62]).withUnsafeBytes { raw in cl.forEachPiece(in: raw) { ranges.append($0) } }
         #expect(ranges == [0..<1, 1..<3])
+    }
+
+    /// Documented Unicode-version difference (PreTokenizer.swift): U+3D000 is unassigned in
+    /// Swift's Unicode 17.0 tables, so it is "other" and prefixes the next word in cl100k, while
+    /// Python `regex` 2026.11.19 (newer tables) calls it a letter and gives one piece.
+    @Test func scalarNewerThanSwiftsUnicodeIsOther() throws {
+        #expect(Unicode.Scalar(0x3D000)!.properties.generalCategory == .unassigned)
+        let pre = try PreTokenizer(pattern: .cl100k)
+        #expect(pre.pieces("a\u{3D000}b") == ["a", "\u{3D000}b"])
     }
 
     @Test func emptyInputGivesNoPieces() throws {

@@ -28,8 +28,18 @@ public struct TokenizeRequest: Sendable {
         self.format = format; self.color = color
     }
 
-    /// Encodes and renders. Throws `LMError` for a disallowed special token.
+    /// With a field name: `text` is JSON Lines, and the string field of every record is
+    /// tokenized on its own (in parallel); `ids` prints one line per record, `json` one object per
+    /// line, `pretty` one block per record. A line that is a bare JSON string is taken as is.
+    public var jsonlField: String?
+    /// Threads for JSON Lines input.
+    public var threads: Int = Threads.available
+    /// File name for error messages.
+    public var source: String = "input"
+
+    /// Encodes and renders. Throws `LMError` for a disallowed special token or a bad JSONL record.
     public func run(with tokenizer: BPETokenizer) throws -> [UInt8] {
+        if let field = jsonlField { return try runRecords(field: field, with: tokenizer) }
         var ids: [UInt32] = []
         ids.reserveCapacity(text.count / 3 + 16)
         try text.withUnsafeBytes {
@@ -41,6 +51,46 @@ public struct TokenizeRequest: Sendable {
         case .json: return Array(TokenRendering.json(ids, tokenizer: tokenizer, byteCount: text.count).utf8)
         case .pretty: return Array(TokenRendering.pretty(ids, tokenizer: tokenizer, byteCount: text.count, color: color).utf8)
         }
+    }
+}
+
+extension TokenizeRequest {
+    private func runRecords(field: String, with tokenizer: BPETokenizer) throws -> [UInt8] {
+        var texts: [String] = []
+        for (i, line) in text.split(separator: UInt8(ascii: "\n")).enumerated() {
+            if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { continue }
+            let obj: Any
+            do { obj = try JSONSerialization.jsonObject(with: Data(line), options: [.fragmentsAllowed]) } catch {
+                throw LMError.badInput(file: source, "line \(i + 1) is not valid JSON", fix: "pass JSON Lines (one object per line)")
+            }
+            if let s = obj as? String { texts.append(s); continue }
+            guard let o = obj as? [String: Any], let s = o[field] as? String else {
+                throw LMError.badInput(file: source, "line \(i + 1): no string field \"\(field)\"",
+                                       fix: "pass --jsonl with the field that holds the text")
+            }
+            texts.append(s)
+        }
+        let slots = ResultSlots<Result<[UInt32], LMError>>(count: texts.count)
+        let (allowed, disallowed, src, records) = (allowedSpecial, disallowedSpecial, source, texts)
+        Parallel.forEach(texts.count, threads: threads) { i in
+            do { slots[i] = .success(try tokenizer.encode(records[i], allowedSpecial: allowed, disallowedSpecial: disallowed)) }
+            catch let e as LMError {
+                slots[i] = .failure(LMError(e.kind, file: src, "record \(i + 1): \(e.message)", fix: e.fix))
+            } catch { slots[i] = .failure(LMError.badInput(file: src, "record \(i + 1): \(error)")) }
+        }
+        let all = try slots.values.map { try $0.get() }
+        var out: [UInt8] = []
+        for (k, ids) in all.enumerated() {
+            let n = texts[k].utf8.count
+            switch format {
+            case .ids: out += TokenRendering.ids(ids)
+            case .json: out += Array(TokenRendering.json(ids, tokenizer: tokenizer, byteCount: n).utf8)
+            case .pretty:
+                out += Array("── record \(k + 1)\n".utf8)
+                out += Array(TokenRendering.pretty(ids, tokenizer: tokenizer, byteCount: n, color: color).utf8)
+            }
+        }
+        return out
     }
 }
 

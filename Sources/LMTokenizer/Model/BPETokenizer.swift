@@ -46,8 +46,12 @@ public struct BPETokenizer: Sendable {
     private let specialBytes: [UInt32: [UInt8]]
 
     /// Builds the lookup tables (O(total token bytes); ~50 ms for cl100k). Throws `LMError` if the
-    /// vocabulary's custom split pattern does not compile.
+    /// vocabulary's custom split pattern does not compile or it has more than 2,097,151 ranks.
     public init(_ vocabulary: Vocabulary) throws {
+        if vocabulary.tokens.count > RankTables.maxRanks {
+            throw LMError.badInput("the vocabulary has \(vocabulary.tokens.count) ranks; lmkit's encoder supports up to \(RankTables.maxRanks)",
+                                   fix: "use a smaller vocabulary")
+        }
         self.vocabulary = vocabulary
         preTokenizer = try PreTokenizer(pattern: vocabulary.pattern)
         tables = RankTables(tokens: vocabulary.tokens)
@@ -105,26 +109,118 @@ public struct BPETokenizer: Sendable {
         let cache = ws.cache
         let me = t.serial
         if cache.owner != me { cache.reset(for: me) }
-        let maxLen = t.maxTokenLength
+        let count = text.count
+        // Pieces are collected in batches; each batch is processed in two passes so that the
+        // token-table loads of all its pieces are in flight at once (see processBatch).
+        let starts = ws.batchStarts, ends = ws.batchEnds
+        var k = 0
         preTokenizer.forEachPiece(in: text) { r in
-            let p = base + r.lowerBound
-            let n = r.count
-            if n == 1 { out.append(t.byteRank[Int(p[0])]); return }
-            let h = RankTables.hash(p, n)
-            if n <= maxLen {
-                let whole = t.rank(of: p, n, hash: h)
-                if whole != RankTables.none { out.append(whole); return }
-            }
-            if n <= PieceCache.maxPieceBytes {
-                if cache.lookup(p, n, hash: h, into: &out) { return }
-                ws.reserve(n)
-                let m = t.mergeShort(p, n, ws)
-                for i in 0..<m { out.append(ws.ids[i]) }
-                cache.store(p, n, hash: h, ids: ws.ids, count: m)
-            } else {
-                t.mergePiece(p, n, ws, into: &out)
+            starts[k] = r.lowerBound
+            ends[k] = r.upperBound
+            k &+= 1
+            if k == BPEWorkspace.batchSize {
+                processBatch(base, count, pieces: k, tables: t, workspace: ws, into: &out)
+                k = 0
             }
         }
+        if k > 0 { processBatch(base, count, pieces: k, tables: t, workspace: ws, into: &out) }
+    }
+
+    /// Encodes the `k` pieces `ws.batchStarts[i] ..< ws.batchEnds[i]` (non-empty, within `count`).
+    ///
+    /// The encoder is memory-bound: most pieces cost one cache miss in the token table, and
+    /// pieces of several tokens one more in the piece cache. Done piece by piece those misses
+    /// serialise; here each pass only issues independent loads, so the CPU overlaps them:
+    /// pass 1 hashes every piece and loads its first token-table slot; pass 2 resolves the hits
+    /// and, for the rest, loads their piece-cache slot; pass 3 emits ids in order, finishing the
+    /// unresolved pieces (further probes, cache, merge).
+    @inline(__always)
+    private func processBatch(_ base: UnsafePointer<UInt8>, _ count: Int, pieces k: Int, tables t: RankTables,
+                              workspace ws: BPEWorkspace, into out: inout [UInt32]) {
+        let starts = ws.batchStarts, ends = ws.batchEnds
+        let pres = ws.batchPrefix, hashes = ws.batchHash, entries = ws.batchEntry, resolved = ws.batchResolved
+        let cache = ws.cache
+        for i in 0..<k {
+            let s = starts[i]
+            let n = ends[i] &- s
+            let p = base + s
+            let pre = RankTables.prefix(p, n, available: count &- s)
+            let h = RankTables.hash(prefix: pre, p, n)
+            pres[i] = pre
+            hashes[i] = h
+            entries[i] = t.firstProbe(h)
+        }
+        var tagSum: UInt64 = 0
+        for i in 0..<k {
+            let s = starts[i]
+            let n = ends[i] &- s
+            if n == 1 { resolved[i] = t.byteRank[Int(base[s])]; continue }
+            let entry = entries[i]
+            if entry.length == UInt32(truncatingIfNeeded: n) && entry.prefix == pres[i] && n <= 8 {
+                resolved[i] = entry.rank
+            } else {
+                resolved[i] = RankTables.none
+                tagSum &+= cache.tag(hashes[i])   // touch the cache slot now (independent load)
+            }
+        }
+        if tagSum == 1 { ws.sink &+= 1 }   // keeps the touches from being optimised away
+        // At most one id per byte.
+        var bytes = 0
+        for i in 0..<k { bytes &+= ends[i] &- starts[i] }
+        ws.reserveOutput(bytes)
+        let dst = ws.output
+        var m = 0
+        for i in 0..<k {
+            let r = resolved[i]
+            if r != RankTables.none { dst[m] = r; m &+= 1; continue }
+            let s = starts[i]
+            m &+= encodePiece(base + s, ends[i] &- s, prefix: pres[i], hash: hashes[i], tables: t, workspace: ws, to: dst + m)
+        }
+        out.append(contentsOf: UnsafeBufferPointer(start: dst, count: m))
+    }
+
+    /// Appends the ids of pieces that were cut beforehand (`pieces` are byte ranges of `text`, any
+    /// bytes): the BPE stage alone, for callers that split text themselves (and for benchmarks).
+    public func encodePieces(_ text: UnsafeRawBufferPointer, pieces: [Range<Int>], appendingTo out: inout [UInt32]) {
+        guard let base = text.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        let t = tables
+        let ws = BPEWorkspace.current
+        if ws.cache.owner != t.serial { ws.cache.reset(for: t.serial) }
+        let starts = ws.batchStarts, ends = ws.batchEnds
+        var k = 0
+        for r in pieces where !r.isEmpty {
+            precondition(r.lowerBound >= 0 && r.upperBound <= text.count, "piece outside the text")
+            starts[k] = r.lowerBound
+            ends[k] = r.upperBound
+            k &+= 1
+            if k == BPEWorkspace.batchSize {
+                processBatch(base, text.count, pieces: k, tables: t, workspace: ws, into: &out)
+                k = 0
+            }
+        }
+        if k > 0 { processBatch(base, text.count, pieces: k, tables: t, workspace: ws, into: &out) }
+    }
+
+    /// A piece of ≥ 2 bytes: whole-token lookup, cache, merge. Writes its ids to `dst` (room for
+    /// n) and returns their number.
+    @inline(__always)
+    private func encodePiece(_ p: UnsafePointer<UInt8>, _ n: Int, prefix pre: UInt64, hash h: UInt64, tables t: RankTables,
+                             workspace ws: BPEWorkspace, to dst: UnsafeMutablePointer<UInt32>) -> Int {
+        if n <= t.maxTokenLength {
+            let whole = t.rank(of: p, n, prefix: pre, hash: h)
+            if whole != RankTables.none { dst[0] = whole; return 1 }
+        }
+        if n <= PieceCache.maxPieceBytes {
+            let cache = ws.cache
+            let hit = cache.lookup(p, n, hash: h, to: dst)
+            if hit > 0 { return hit }
+            ws.reserve(n)
+            let m = t.mergeShort(p, n, ws)
+            dst.update(from: ws.ids, count: m)
+            cache.store(p, n, hash: h, ids: ws.ids, count: m)
+            return m
+        }
+        return t.mergePiece(p, n, ws, to: dst)
     }
 
     /// Ids of `text` with an explicit special-token policy (tiktoken's `encode`).

@@ -25,10 +25,37 @@ final class BPEWorkspace {
     var heap: UnsafeMutablePointer<UInt64> = .allocate(capacity: 1)
     /// Cache of recent pieces → ids; belongs to the tables it was filled from.
     let cache = PieceCache()
+    /// Batch buffers of the encode loop: piece end offsets, prefixes, hashes, first-probe entries.
+    static let batchSize = 128
+    let batchStarts = UnsafeMutablePointer<Int>.allocate(capacity: BPEWorkspace.batchSize)
+    let batchEnds = UnsafeMutablePointer<Int>.allocate(capacity: BPEWorkspace.batchSize)
+    let batchPrefix = UnsafeMutablePointer<UInt64>.allocate(capacity: BPEWorkspace.batchSize)
+    let batchHash = UnsafeMutablePointer<UInt64>.allocate(capacity: BPEWorkspace.batchSize)
+    let batchEntry = UnsafeMutablePointer<RankTables.TokenEntry>.allocate(capacity: BPEWorkspace.batchSize)
+    let batchResolved = UnsafeMutablePointer<UInt32>.allocate(capacity: BPEWorkspace.batchSize)
+    /// Ids of the batch being encoded, copied to the caller's array once per batch.
+    var output: UnsafeMutablePointer<UInt32> = .allocate(capacity: 4096)
+    var outputCapacity = 4096
+    /// Written only so that cache-slot touches have an observable effect.
+    var sink: UInt64 = 0
 
     init() { reserve(256) }
 
-    deinit { ids.deallocate(); ranks.deallocate(); next.deallocate(); prev.deallocate(); heap.deallocate() }
+    deinit {
+        ids.deallocate(); ranks.deallocate(); next.deallocate(); prev.deallocate(); heap.deallocate()
+        batchStarts.deallocate(); batchEnds.deallocate(); batchPrefix.deallocate(); batchHash.deallocate(); batchEntry.deallocate(); batchResolved.deallocate(); output.deallocate()
+    }
+
+    /// Makes room for `n` ids in `output`.
+    @inline(__always)
+    func reserveOutput(_ n: Int) {
+        if n <= outputCapacity { return }
+        var c = outputCapacity
+        while c < n { c <<= 1 }
+        output.deallocate()
+        output = .allocate(capacity: c)
+        outputCapacity = c
+    }
 
     /// Makes room for pieces of `n` bytes.
     @inline(__always)
@@ -48,18 +75,32 @@ final class BPEWorkspace {
 let heapMergeThreshold = 64
 
 extension RankTables {
-    /// Byte-pair-merges the piece `p[0..<n]` (n ≥ 2) and appends the resulting ranks to `out`.
-    /// The result is the same as tiktoken's `byte_pair_encode(piece, ranks)`.
+    /// Byte-pair-merges the piece `p[0..<n]` (n ≥ 2), writes the resulting ranks to `dst`
+    /// (room for n) and returns their number. Same result as tiktoken's `byte_pair_encode(piece, ranks)`.
     @inline(__always)
-    func mergePiece(_ p: UnsafePointer<UInt8>, _ n: Int, _ ws: BPEWorkspace, into out: inout [UInt32]) {
+    func mergePiece(_ p: UnsafePointer<UInt8>, _ n: Int, _ ws: BPEWorkspace, to dst: UnsafeMutablePointer<UInt32>) -> Int {
         ws.reserve(n)
         if n < heapMergeThreshold {
             let m = mergeShort(p, n, ws)
-            let ids = ws.ids
-            for i in 0..<m { out.append(ids[i]) }
-        } else {
-            mergeLong(p, n, ws, into: &out)
+            dst.update(from: ws.ids, count: m)
+            return m
         }
+        return mergeLong(p, n, ws, to: dst)
+    }
+
+    /// `mergePiece` appending to an array (tests).
+    func mergePiece(_ p: UnsafePointer<UInt8>, _ n: Int, _ ws: BPEWorkspace, into out: inout [UInt32]) {
+        let buf = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
+        defer { buf.deallocate() }
+        out.append(contentsOf: UnsafeBufferPointer(start: buf, count: mergePiece(p, n, ws, to: buf)))
+    }
+
+    /// `mergeLong` appending to an array (tests).
+    func mergeLong(_ p: UnsafePointer<UInt8>, _ n: Int, _ ws: BPEWorkspace, into out: inout [UInt32]) {
+        ws.reserve(n)
+        let buf = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
+        defer { buf.deallocate() }
+        out.append(contentsOf: UnsafeBufferPointer(start: buf, count: mergeLong(p, n, ws, to: buf)))
     }
 
     /// Linear-scan merge; leaves the result in `ws.ids[0..<m]` and returns m.
@@ -93,8 +134,9 @@ extension RankTables {
         return m
     }
 
-    /// Heap merge over a linked list for long pieces; appends the result to `out`.
-    func mergeLong(_ p: UnsafePointer<UInt8>, _ n: Int, _ ws: BPEWorkspace, into out: inout [UInt32]) {
+    /// Heap merge over a linked list for long pieces (`ws` reserved for n); writes the result to
+    /// `dst` (room for n) and returns its length.
+    func mergeLong(_ p: UnsafePointer<UInt8>, _ n: Int, _ ws: BPEWorkspace, to dst: UnsafeMutablePointer<UInt32>) -> Int {
         let ids = ws.ids, ranks = ws.ranks, next = ws.next, prev = ws.prev, heap = ws.heap
         var heapCount = 0
         @inline(__always) func push(_ v: UInt64) {
@@ -163,8 +205,9 @@ extension RankTables {
                 if pr != RankTables.none { push(UInt64(pr) << 32 | UInt64(q)) }
             }
         }
-        var i = 0
-        while i >= 0 { out.append(ids[i]); i = Int(next[i]) }
+        var i = 0, m = 0
+        while i >= 0 { dst[m] = ids[i]; m &+= 1; i = Int(next[i]) }
+        return m
     }
 }
 

@@ -1,65 +1,65 @@
 // Performance notes
-// - Direct-mapped, fixed size (8192 slots): one hash (already computed for the whole-piece
-//   lookup) picks the slot; a hit costs one memcmp of ≤ 32 bytes and copies ≤ 16 ids.
-//   Replacement on every miss keeps frequent pieces in (they come back before eviction).
-// - Only pieces that the whole-piece lookup missed (so ≥ 2 tokens) and that are short enough
-//   are cached; long pieces are rare and would thrash it.
-// - Per thread (inside `BPEWorkspace`), so no locks. Tried: no cache — the merge of a typical
-//   5–12 byte piece costs 3–6× a cache hit.
+// - Direct-mapped, 32768 slots (2 MB per thread) of exactly one cache line (64 bytes): hash (8), piece length (1),
+//   id count (1), piece bytes (≤ 22), ids (≤ 8 × 4). One hash — already computed for the
+//   whole-piece lookup — picks the slot; a hit touches one line. Replacement on every miss keeps
+//   frequent pieces in (they come back before eviction).
+// - Only pieces the whole-piece lookup missed (≥ 2 tokens) are stored; longer ones are rare.
+// - Per thread (inside `BPEWorkspace`), so no locks. Earlier layout (separate arrays for hashes,
+//   lengths, bytes, ids) touched 4–5 lines per hit.
 
 /// A small cache of piece bytes → token ids for one thread and one vocabulary.
 final class PieceCache {
-    static let slots = 8192
-    static let maxPieceBytes = 32
-    static let maxIDs = 16
+    static let slots = 32768
+    static let maxPieceBytes = 22
+    static let maxIDs = 8
+    private static let slotBytes = 64
 
-    /// The tables the cached ids belong to (cleared when a different vocabulary uses the workspace).
+    /// Serial of the tables the cached ids belong to (reset when another vocabulary uses the workspace).
     var owner: UInt64 = 0
-    private let hashes: UnsafeMutablePointer<UInt64>      // 0 = empty
-    private let lengths: UnsafeMutablePointer<UInt8>
-    private let counts: UnsafeMutablePointer<UInt8>
-    private let bytes: UnsafeMutablePointer<UInt8>        // slots × maxPieceBytes
-    private let ids: UnsafeMutablePointer<UInt32>         // slots × maxIDs
+    private let base: UnsafeMutableRawPointer
 
     init() {
-        hashes = .allocate(capacity: PieceCache.slots); hashes.initialize(repeating: 0, count: PieceCache.slots)
-        lengths = .allocate(capacity: PieceCache.slots); lengths.initialize(repeating: 0, count: PieceCache.slots)
-        counts = .allocate(capacity: PieceCache.slots); counts.initialize(repeating: 0, count: PieceCache.slots)
-        bytes = .allocate(capacity: PieceCache.slots * PieceCache.maxPieceBytes)
-        ids = .allocate(capacity: PieceCache.slots * PieceCache.maxIDs)
+        base = .allocate(byteCount: PieceCache.slots * PieceCache.slotBytes, alignment: 64)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: PieceCache.slots * PieceCache.slotBytes)
     }
 
-    deinit { hashes.deallocate(); lengths.deallocate(); counts.deallocate(); bytes.deallocate(); ids.deallocate() }
+    deinit { base.deallocate() }
 
-    /// Empties the cache and assigns it to `tables`.
+    /// Empties the cache and assigns it to the tables with serial `tables`.
     func reset(for tables: UInt64) {
-        hashes.update(repeating: 0, count: PieceCache.slots)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: PieceCache.slots * PieceCache.slotBytes)
         owner = tables
     }
 
-    @inline(__always) private func slot(_ h: UInt64) -> Int { Int(truncatingIfNeeded: h >> 40) & (PieceCache.slots - 1) }
-
-    /// Appends the cached ids of piece `p[0..<n]` (hash `h`) to `out`; false on a miss.
-    @inline(__always)
-    func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, into out: inout [UInt32]) -> Bool {
-        let s = slot(h)
-        guard hashes[s] == h, Int(lengths[s]) == n,
-              memcmp(bytes + s &* PieceCache.maxPieceBytes, p, n) == 0 else { return false }
-        let base = ids + s &* PieceCache.maxIDs
-        for i in 0..<Int(counts[s]) { out.append(base[i]) }
-        return true
+    // Slot layout: [0..<8) hash, [8] length, [9] count, [10..<32) piece bytes, [32..<64) ids.
+    @inline(__always) private func slot(_ h: UInt64) -> UnsafeMutableRawPointer {
+        base + (Int(truncatingIfNeeded: h >> 43) & (PieceCache.slots - 1)) &* PieceCache.slotBytes
     }
 
-    /// Stores piece `p[0..<n]` → `result` if both fit.
+    /// The hash stored in the slot of `h` (a plain load; used to bring the slot into cache early).
+    @inline(__always) func tag(_ h: UInt64) -> UInt64 { slot(h).load(as: UInt64.self) }
+
+    /// Writes the cached ids of piece `p[0..<n]` (hash `h`) to `dst` and returns their number; 0 on a miss.
+    @inline(__always)
+    func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, to dst: UnsafeMutablePointer<UInt32>) -> Int {
+        let s = slot(h)
+        guard s.load(as: UInt64.self) == h, Int(s.load(fromByteOffset: 8, as: UInt8.self)) == n,
+              memcmp(s + 10, p, n) == 0 else { return 0 }
+        let count = Int(s.load(fromByteOffset: 9, as: UInt8.self))
+        UnsafeMutableRawPointer(dst).copyMemory(from: s + 32, byteCount: count &* 4)
+        return count
+    }
+
+    /// Stores piece `p[0..<n]` → `result[0..<count]` if both fit.
     @inline(__always)
     func store(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, ids result: UnsafePointer<UInt32>, count: Int) {
         guard n <= PieceCache.maxPieceBytes, count <= PieceCache.maxIDs else { return }
         let s = slot(h)
-        hashes[s] = h
-        lengths[s] = UInt8(truncatingIfNeeded: n)
-        counts[s] = UInt8(truncatingIfNeeded: count)
-        (bytes + s &* PieceCache.maxPieceBytes).update(from: p, count: n)
-        (ids + s &* PieceCache.maxIDs).update(from: result, count: count)
+        s.storeBytes(of: h, as: UInt64.self)
+        s.storeBytes(of: UInt8(truncatingIfNeeded: n), toByteOffset: 8, as: UInt8.self)
+        s.storeBytes(of: UInt8(truncatingIfNeeded: count), toByteOffset: 9, as: UInt8.self)
+        (s + 10).copyMemory(from: p, byteCount: n)
+        (s + 32).copyMemory(from: result, byteCount: count &* 4)
     }
 }
 

@@ -4,25 +4,29 @@ import LMSupport
 // Performance notes
 // - Lookups never allocate and never build a `[UInt8]` or `String`: the tables live in raw
 //   buffers owned by this class and are probed with pointers into the caller's text.
-// - Two open-addressing tables (linear probing, load ≤ 0.5, power-of-two size):
-//   * token table: 64-bit hash of a byte range → rank, verified against the token's bytes in
-//     the arena (so a hash collision can never change a result). Used for the whole-piece
-//     lookup that resolves most pieces of English text with one probe.
-//   * pair table: (left rank, right rank) packed in a UInt64 → rank of the concatenation.
-//     This is what the merge loop queries. It is exactly tiktoken's `ranks.get(piece[a..c])`
-//     because every part of a piece is a token at all times (parts start as single bytes and
-//     only become a concatenation that *is* a token), so "the bytes of parts i and i+1 form a
-//     token" ⇔ "(id_i, id_i+1) is in the pair table". It avoids hashing bytes in the loop.
-//   Built once per vocabulary: O(total token bytes) — ~300k pairs for cl100k.
-// - Tried: Swift `Dictionary<[UInt8], Int>` (allocates a key per probe, ~10× slower) and
-//   keying the token table by the packed first 8 bytes only (needs a second path for long
-//   pieces; the generic hash is as fast for short keys).
+// - The encoder is memory-bound (perf: the first load of a probe is most of its cost), so each
+//   probe touches one cache line:
+//   * token table (bytes → rank, for the whole-piece lookup): 16-byte entries holding the first
+//     8 bytes of the token (zero-padded), its length and its rank. Tokens of ≤ 8 bytes — most
+//     pieces — are identified by (prefix, length) alone; longer ones are confirmed against the
+//     arena. A hash collision can never change a result.
+//   * pair table ((left, right) → rank of the concatenation, for the merge loop): one UInt64
+//     per entry, `left << 42 | right << 21 | rank` (21 bits each: vocabularies up to 2M ranks).
+//     This is exactly tiktoken's `ranks.get(piece[a..c])`: every part of a piece is a token at all
+//     times (parts start as single bytes and only become a concatenation that *is* a token), so
+//     "the bytes of parts i and i+1 form a token" ⇔ "(id_i, id_i+1) is in the pair table".
+//   Linear probing, load ≤ 0.5, power-of-two sizes. Built once per vocabulary in O(total token bytes).
+// - Measured (thread CPU time, bpe-only on Tiny Shakespeare, r50k): separate key/rank/offset
+//   arrays with arena verification ~90 MB/s; one-line entries as above: see EncodeBench notes.
+// - Tried: Swift `Dictionary<[UInt8], Int>` (allocates a key per probe, ~10× slower).
 
 /// Immutable lookup tables of one vocabulary for the BPE encoder and decoder.
 /// Thread-safe to read from any number of threads (never mutated after `init`).
 final class RankTables: @unchecked Sendable {
-    /// Sentinel for "no rank" / "empty slot".
+    /// Sentinel for "no rank".
     static let none: UInt32 = .max
+    /// Largest supported number of ranks (21-bit fields in the pair table).
+    static let maxRanks = (1 << 21) - 1
 
     let rankCount: Int
     /// Unique per instance in this process (piece caches remember which tables filled them;
@@ -30,27 +34,41 @@ final class RankTables: @unchecked Sendable {
     let serial: UInt64 = RankTables.nextSerial()
     /// Rank of each single byte (tiktoken's r50k does not put byte b at rank b).
     let byteRank: UnsafeMutablePointer<UInt32>
-    /// Concatenated token bytes; token r is `arena[offsets[r] ..< offsets[r+1]]`.
+    /// Concatenated token bytes (+ 8 bytes of padding); token r is `arena[offsets[r] ..< offsets[r+1]]`.
     let arena: UnsafeMutablePointer<UInt8>
     let offsets: UnsafeMutablePointer<Int>
     /// Length of the longest token, in bytes.
     let maxTokenLength: Int
 
+    struct TokenEntry {
+        var prefix: UInt64   // first ≤ 8 bytes, little-endian, zero-padded
+        var rank: UInt32
+        var length: UInt32   // 0 = empty slot
+    }
     private let tokenMask: Int
-    private let tokenHashes: UnsafeMutablePointer<UInt64>   // 0 = empty
-    private let tokenRanks: UnsafeMutablePointer<UInt32>
+    private let tokenEntries: UnsafeMutablePointer<TokenEntry>
     private let pairMask: Int
-    private let pairKeys: UnsafeMutablePointer<UInt64>      // UInt64.max = empty
-    private let pairRanks: UnsafeMutablePointer<UInt32>
+    private let pairEntries: UnsafeMutablePointer<UInt64>   // UInt64.max = empty
     /// Number of (left, right) → merged entries.
     let pairCount: Int
 
+    private static let serialLock = NSLock()
+    nonisolated(unsafe) private static var serialCounter: UInt64 = 0
+    private static func nextSerial() -> UInt64 {
+        serialLock.lock(); defer { serialLock.unlock() }
+        serialCounter += 1
+        return serialCounter
+    }
+
+    /// Builds the tables. `tokens.count` must be ≤ `maxRanks` (checked by `BPETokenizer.init`).
     init(tokens: [[UInt8]]) {
+        precondition(tokens.count <= RankTables.maxRanks, "vocabulary too large for 21-bit pair entries")
         rankCount = tokens.count
         byteRank = .allocate(capacity: 256)
         byteRank.initialize(repeating: RankTables.none, count: 256)
         let total = tokens.reduce(0) { $0 + $1.count }
-        arena = .allocate(capacity: max(total, 1))
+        arena = .allocate(capacity: total + 8)
+        arena.initialize(repeating: 0, count: total + 8)
         offsets = .allocate(capacity: tokens.count + 1)
         var o = 0, longest = 0
         for (r, t) in tokens.enumerated() {
@@ -65,82 +83,89 @@ final class RankTables: @unchecked Sendable {
         var cap = 16
         while cap < tokens.count * 2 { cap <<= 1 }
         tokenMask = cap - 1
-        tokenHashes = .allocate(capacity: cap); tokenHashes.initialize(repeating: 0, count: cap)
-        tokenRanks = .allocate(capacity: cap); tokenRanks.initialize(repeating: RankTables.none, count: cap)
+        tokenEntries = .allocate(capacity: cap)
+        tokenEntries.initialize(repeating: TokenEntry(prefix: 0, rank: RankTables.none, length: 0), count: cap)
         for r in 0..<tokens.count {
-            let h = RankTables.hash(arena + offsets[r], offsets[r + 1] - offsets[r])
-            var slot = Int(truncatingIfNeeded: h) & tokenMask
-            while tokenHashes[slot] != 0 { slot = (slot &+ 1) & tokenMask }
-            tokenHashes[slot] = h
-            tokenRanks[slot] = UInt32(r)
+            let p = arena + offsets[r], n = offsets[r + 1] - offsets[r]
+            let pre = RankTables.prefix(p, n, available: 8)   // arena is padded
+            var slot = Int(truncatingIfNeeded: RankTables.hash(prefix: pre, p, n)) & tokenMask
+            while tokenEntries[slot].length != 0 { slot = (slot &+ 1) & tokenMask }
+            tokenEntries[slot] = TokenEntry(prefix: pre, rank: UInt32(r), length: UInt32(n))
         }
 
         // Pairs: every split of every token into two tokens.
-        var pairs: [(UInt64, UInt32)] = []
+        var pairs: [UInt64] = []
         pairs.reserveCapacity(tokens.count * 4)
-        // Temporarily use the token table (fully built) to find the halves.
         for r in 0..<tokens.count {
             let start = offsets[r], n = offsets[r + 1] - start
             if n < 2 { continue }
             for k in 1..<n {
-                let a = RankTables.lookup(arena + start, k, hashes: tokenHashes, ranks: tokenRanks, mask: tokenMask,
-                                          arena: arena, offsets: offsets)
+                let pa = arena + start, pb = arena + start + k
+                let preA = RankTables.prefix(pa, k, available: 8), preB = RankTables.prefix(pb, n - k, available: 8)
+                let a = RankTables.lookup(pa, k, prefix: preA, hash: RankTables.hash(prefix: preA, pa, k),
+                                          entries: tokenEntries, mask: tokenMask, arena: arena, offsets: offsets)
                 if a == RankTables.none { continue }
-                let b = RankTables.lookup(arena + start + k, n - k, hashes: tokenHashes, ranks: tokenRanks,
-                                          mask: tokenMask, arena: arena, offsets: offsets)
+                let b = RankTables.lookup(pb, n - k, prefix: preB, hash: RankTables.hash(prefix: preB, pb, n - k),
+                                          entries: tokenEntries, mask: tokenMask, arena: arena, offsets: offsets)
                 if b == RankTables.none { continue }
-                pairs.append((UInt64(a) << 32 | UInt64(b), UInt32(r)))
+                pairs.append(UInt64(a) << 42 | UInt64(b) << 21 | UInt64(r))
             }
         }
         pairCount = pairs.count
         var pcap = 16
         while pcap < pairs.count * 2 { pcap <<= 1 }
         pairMask = pcap - 1
-        pairKeys = .allocate(capacity: pcap); pairKeys.initialize(repeating: .max, count: pcap)
-        pairRanks = .allocate(capacity: pcap); pairRanks.initialize(repeating: RankTables.none, count: pcap)
-        for (key, r) in pairs {
-            var slot = RankTables.pairSlot(key, pairMask)
-            while pairKeys[slot] != .max { slot = (slot &+ 1) & pairMask }
-            pairKeys[slot] = key
-            pairRanks[slot] = r
+        pairEntries = .allocate(capacity: pcap)
+        pairEntries.initialize(repeating: .max, count: pcap)
+        for e in pairs {
+            var slot = RankTables.pairSlot(e & ~RankTables.rankMask, pairMask)
+            while pairEntries[slot] != .max { slot = (slot &+ 1) & pairMask }
+            pairEntries[slot] = e
         }
-    }
-
-    private static let serialLock = NSLock()
-    nonisolated(unsafe) private static var serialCounter: UInt64 = 0
-    private static func nextSerial() -> UInt64 {
-        serialLock.lock(); defer { serialLock.unlock() }
-        serialCounter += 1
-        return serialCounter
     }
 
     deinit {
         byteRank.deallocate(); arena.deallocate(); offsets.deallocate()
-        tokenHashes.deallocate(); tokenRanks.deallocate(); pairKeys.deallocate(); pairRanks.deallocate()
+        tokenEntries.deallocate(); pairEntries.deallocate()
     }
 
-    /// 64-bit hash of `n` bytes at `p`, never 0. Reads 8 bytes at a time (unaligned loads).
+
+    private static let rankMask: UInt64 = (1 << 21) - 1
+
+    /// The first min(n, 8) bytes at `p`, little-endian, zero-padded. Reads 8 bytes at once when
+    /// `available` (bytes readable from `p`, ≥ n) allows, else byte by byte.
     @inline(__always)
-    static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
-        var h = UInt64(truncatingIfNeeded: n) &* 0x9E37_79B9_7F4A_7C15
+    static func prefix(_ p: UnsafePointer<UInt8>, _ n: Int, available: Int) -> UInt64 {
+        if available >= 8 {
+            let w = UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)
+            return n >= 8 ? w : w & ((1 &<< UInt64(truncatingIfNeeded: n &* 8)) &- 1)
+        }
+        var w: UInt64 = 0
         var i = 0
-        let raw = UnsafeRawPointer(p)
-        while i &+ 8 <= n {
-            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
-            h ^= h >> 31
-            i &+= 8
+        let m = min(n, 8)
+        while i < m { w |= UInt64(p[i]) &<< UInt64(truncatingIfNeeded: i &* 8); i &+= 1 }
+        return w
+    }
+
+    /// 64-bit hash of the `n` bytes at `p` whose first 8 are `prefix`. Reads only `p[0..<n]`.
+    @inline(__always)
+    static func hash(prefix: UInt64, _ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+        var h = (prefix ^ (UInt64(truncatingIfNeeded: n) &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9
+        if n > 8 {
+            let raw = UnsafeRawPointer(p)
+            var i = 8
+            while i &+ 8 <= n {
+                h = (h ^ (h >> 31) ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x94D0_49BB_1331_11EB
+                i &+= 8
+            }
+            if i < n {   // last 8 bytes of the piece (overlapping; n > 8 so in bounds)
+                h = (h ^ (h >> 31) ^ raw.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)) &* 0x94D0_49BB_1331_11EB
+            }
         }
-        if i < n {
-            var w: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < n { w |= UInt64(p[i]) << shift; shift &+= 8; i &+= 1 }
-            h = (h ^ w) &* 0x94D0_49BB_1331_11EB
-            h ^= h >> 29
-        }
-        h = (h ^ (h >> 32)) &* 0xD6E8_FEB8_6659_FD93
         h ^= h >> 32
-        return h | 1
+        h = h &* 0xD6E8_FEB8_6659_FD93
+        h ^= h >> 29
+        return h
     }
 
     @inline(__always)
@@ -148,50 +173,56 @@ final class RankTables: @unchecked Sendable {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
     }
 
+    /// Rank of the token whose bytes are `p[0..<n]` (first 8 bytes `prefix`), or `none`.
+    /// One cache line per probe for tokens of ≤ 8 bytes; no allocation.
     @inline(__always)
-    private static func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, hashes: UnsafeMutablePointer<UInt64>,
-                               ranks: UnsafeMutablePointer<UInt32>, mask: Int, arena: UnsafeMutablePointer<UInt8>,
-                               offsets: UnsafeMutablePointer<Int>) -> UInt32 {
-        lookup(p, n, hash: hash(p, n), hashes: hashes, ranks: ranks, mask: mask, arena: arena, offsets: offsets)
+    func rank(of p: UnsafePointer<UInt8>, _ n: Int, prefix pre: UInt64, hash h: UInt64) -> UInt32 {
+        RankTables.lookup(p, n, prefix: pre, hash: h, entries: tokenEntries, mask: tokenMask, arena: arena, offsets: offsets)
     }
 
     @inline(__always)
-    private static func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64,
-                               hashes: UnsafeMutablePointer<UInt64>, ranks: UnsafeMutablePointer<UInt32>, mask: Int,
+    private static func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, prefix pre: UInt64, hash h: UInt64,
+                               entries tokenEntries: UnsafeMutablePointer<TokenEntry>, mask tokenMask: Int,
                                arena: UnsafeMutablePointer<UInt8>, offsets: UnsafeMutablePointer<Int>) -> UInt32 {
-        var slot = Int(truncatingIfNeeded: h) & mask
+        var slot = Int(truncatingIfNeeded: h) & tokenMask
+        let len = UInt32(truncatingIfNeeded: n)
         while true {
-            let s = hashes[slot]
-            if s == 0 { return RankTables.none }
-            if s == h {
-                let r = ranks[slot]
-                let o = offsets[Int(r)]
-                if offsets[Int(r) &+ 1] &- o == n && memcmp(arena + o, p, n) == 0 { return r }
+            let e = tokenEntries[slot]
+            if e.length == 0 { return RankTables.none }
+            if e.prefix == pre && e.length == len {
+                if n <= 8 { return e.rank }
+                let o = offsets[Int(e.rank)]
+                if memcmp(arena + o + 8, p + 8, n &- 8) == 0 { return e.rank }
             }
-            slot = (slot &+ 1) & mask
+            slot = (slot &+ 1) & tokenMask
         }
     }
 
-    /// Rank of the token whose bytes are `p[0..<n]`, or `none`. No allocation.
+    /// The entry in the first slot probed for hash `h` (a load with no dependent work, so a
+    /// loop of these overlaps many cache misses; see BPETokenizer's batch loop).
     @inline(__always)
-    func rank(of p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64) -> UInt32 {
-        RankTables.lookup(p, n, hash: h, hashes: tokenHashes, ranks: tokenRanks, mask: tokenMask,
-                          arena: arena, offsets: offsets)
-    }
+    func firstProbe(_ h: UInt64) -> TokenEntry { tokenEntries[Int(truncatingIfNeeded: h) & tokenMask] }
 
     /// Rank of the token whose bytes are `p[0..<n]`, or `none`.
     @inline(__always)
-    func rank(of p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 { rank(of: p, n, hash: RankTables.hash(p, n)) }
+    func rank(of p: UnsafePointer<UInt8>, _ n: Int, prefix pre: UInt64) -> UInt32 {
+        rank(of: p, n, prefix: pre, hash: RankTables.hash(prefix: pre, p, n))
+    }
 
-    /// Rank of token(a) ++ token(b) if that is a token, else `none`. One hash probe, no allocation.
+    /// Rank of the token whose bytes are `p[0..<n]`, or `none` (reads only `p[0..<n]`).
+    func rank(of p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 {
+        rank(of: p, n, prefix: RankTables.prefix(p, n, available: n))
+    }
+
+    /// Rank of token(a) ++ token(b) if that is a token, else `none`. One probe, no allocation.
     @inline(__always)
     func pairRank(_ a: UInt32, _ b: UInt32) -> UInt32 {
-        let key = UInt64(a) << 32 | UInt64(b)
+        let key = UInt64(a) << 42 | UInt64(b) << 21
         var slot = RankTables.pairSlot(key, pairMask)
         while true {
-            let k = pairKeys[slot]
-            if k == key { return pairRanks[slot] }
-            if k == .max { return RankTables.none }
+            let e = pairEntries[slot]
+            if e & ~RankTables.rankMask == key { return UInt32(truncatingIfNeeded: e & RankTables.rankMask) }
+            if e == .max { return RankTables.none }
             slot = (slot &+ 1) & pairMask
         }
     }

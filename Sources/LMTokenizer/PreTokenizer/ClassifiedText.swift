@@ -32,7 +32,7 @@ struct ClassifiedText {
     }
 
     /// Decodes (and validates) the multi-byte sequence at `i` and looks its class up.
-    @inline(__always) private func nonASCII(at i: Int, lead b0: UInt8) -> (cls: UInt8, len: Int) {
+    @inline(never) private func nonASCII(at i: Int, lead b0: UInt8) -> (cls: UInt8, len: Int) {
         let bad = (CharClass.other, 1)
         let rest = count &- i
         if b0 < 0xC2 { return bad }  // continuation byte or overlong 2-byte lead
@@ -63,6 +63,19 @@ struct ClassifiedText {
             return (UnicodeClassTable.shared.classOf(cp), 4)
         }
         return bad
+    }
+
+    /// Offset of the first byte at or after `i` that does not start a valid UTF-8 scalar, or nil.
+    func firstInvalidUTF8(from i: Int) -> Int? {
+        var j = i
+        while j < count {
+            let b = bytes[j]
+            if b < 0x80 { j &+= 1; continue }
+            let l = nonASCII(at: j, lead: b).len
+            if l == 1 { return j }  // every valid non-ASCII scalar is ≥ 2 bytes
+            j &+= l
+        }
+        return nil
     }
 
     /// End of the longest run of characters whose class is in `mask`, starting at `i`

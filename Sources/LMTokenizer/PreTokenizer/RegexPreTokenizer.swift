@@ -24,9 +24,27 @@ public struct RegexPreTokenizer: @unchecked Sendable {
 
     /// Splits valid UTF-8 `text` and calls `body` with each piece's byte range, in order.
     /// Unmatched bytes (a custom pattern that does not cover everything) become their own pieces,
-    /// so the ranges always tile the input.
+    /// so the ranges always tile the input. Invalid UTF-8 does not crash: each invalid byte is a
+    /// piece of its own and the valid stretches between them are split independently.
     public func forEachPiece(in text: UnsafeRawBufferPointer, _ body: (Range<Int>) -> Void) {
-        guard text.count > 0 else { return }
+        guard let base = text.baseAddress, text.count > 0 else { return }
+        let bytes = ClassifiedText(base.assumingMemoryBound(to: UInt8.self), count: text.count)
+        guard let firstBad = bytes.firstInvalidUTF8(from: 0) else {
+            splitValid(text, offset: 0, body)
+            return
+        }
+        var start = 0, bad = firstBad
+        while true {
+            if bad > start { splitValid(UnsafeRawBufferPointer(rebasing: text[start..<bad]), offset: start, body) }
+            guard bad < text.count else { return }
+            body(bad..<(bad + 1))
+            start = bad + 1
+            bad = bytes.firstInvalidUTF8(from: start) ?? text.count
+        }
+    }
+
+    /// `forEachPiece` on valid UTF-8, reporting ranges shifted by `offset`.
+    private func splitValid(_ text: UnsafeRawBufferPointer, offset: Int, _ body: (Range<Int>) -> Void) {
         let string = String(decoding: text, as: UTF8.self)
         let ns = string as NSString
         // Map UTF-16 offsets to UTF-8 byte offsets.
@@ -42,11 +60,11 @@ public struct RegexPreTokenizer: @unchecked Sendable {
         let matches = regex.matches(in: string, options: [], range: NSRange(location: 0, length: ns.length))
         for m in matches where m.range.length > 0 {
             let lo = utf16ToByte[m.range.location], hi = utf16ToByte[m.range.location + m.range.length]
-            if lo > last { body(last..<lo) }
-            body(lo..<hi)
+            if lo > last { body((offset + last)..<(offset + lo)) }
+            body((offset + lo)..<(offset + hi))
             last = hi
         }
-        if last < byte { body(last..<byte) }
+        if last < byte { body((offset + last)..<(offset + byte)) }
     }
 
     /// Convenience: the pieces of `text` as strings.

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import LMCorpus
 import LMData
 import LMSupport
+import LMTokenizer
 
 /// `lmkit shards …`: look inside, check, print and import shard directories.
 struct ShardsCommand: ParsableCommand {
@@ -74,43 +76,40 @@ struct ShardsCommand: ParsableCommand {
 
     struct Cat: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the ids of a split (one document per line), or the text with --decode --vocab.")
+            abstract: "Print the ids (one document per line), or the text with --decode --vocab (equal to the input text).")
 
         @Argument(help: "A shard directory (holding manifest.json).")
         var directory: String
 
-        @Option(name: .long, help: "Which split to print: train or val.")
-        var split: String = "train"
+        @Option(name: .long, help: "Which split to print: train, val, or all (both, in input order).")
+        var split: String = "all"
 
-        @Flag(name: .long, help: "Print text instead of ids (needs --vocab).")
+        @Flag(name: .long, help: "Print text instead of ids (needs --vocab); documents are separated by <|endoftext|> lines.")
         var decode = false
 
         @Option(name: .long, help: "Vocabulary file for --decode (must match the shards' fingerprint).")
         var vocab: String?
 
         func validate() throws {
-            guard Split(rawValue: split) != nil else { throw ValidationError("--split must be train or val (got \(split)).") }
+            guard split == "all" || Split(rawValue: split) != nil else {
+                throw ValidationError("--split must be train, val or all (got \(split)).")
+            }
             if decode && vocab == nil { throw ValidationError("--decode needs --vocab FILE.") }
         }
 
         func run() throws {
             let m = try Manifest.read(directory: directory)
-            let decoder: (([UInt32]) throws -> [UInt8])? = decode ? try ShardTextDecoder.make(vocab: vocab!, manifest: m, directory: directory) : nil
-            for e in m.entries(Split(rawValue: split)!) {
-                let r = try ShardReader(path: (directory as NSString).appendingPathComponent(e.file))
-                let ids = try r.readAll()
-                var ends = r.index.documentEnds
-                if ends.last != ids.count { ends.append(ids.count) }
-                var start = 0
-                for end in ends {
-                    let doc = Array(ids[start..<end])
-                    if let decoder {
-                        StandardOutput.shared.write(try decoder(doc))
-                    } else {
-                        StandardOutput.shared.write(doc.map(String.init).joined(separator: " ") + "\n")
-                    }
-                    start = end
+            let decoder = decode ? try ShardTextDecoder.make(vocab: vocab!, manifest: m, directory: directory) : nil
+            let docs = try ShardDocuments(directory: directory, split: Split(rawValue: split))
+            var first = true
+            while let doc = try docs.next() {
+                if let decoder {
+                    if !first { StandardOutput.shared.write(ShardTextDecoder.separator) }
+                    StandardOutput.shared.write(try decoder(doc))
+                } else {
+                    StandardOutput.shared.write(doc.map(String.init).joined(separator: " ") + "\n")
                 }
+                first = false
             }
         }
     }
@@ -131,6 +130,9 @@ struct ShardsCommand: ParsableCommand {
 
         @Option(name: .long, help: "Output shard directory.")
         var output: String
+
+        @Option(name: .long, help: "Vocabulary the ids belong to (sets vocab size, fingerprint and the end-of-text id).")
+        var vocab: String?
 
         @Option(name: .long, help: "Tokens per shard.")
         var shardTokens: Int = 1 << 24
@@ -154,6 +156,12 @@ struct ShardsCommand: ParsableCommand {
             p.threads = common.resolvedThreads
             p.quiet = common.quiet
             p.command = CommandLine.arguments.joined(separator: " ")
+            if let vocab {
+                let v = try VocabularyImport(input: vocab).run()
+                p.vocabSize = v.idLimit
+                p.vocabFingerprint = UInt64(v.fingerprint, radix: 16) ?? 0
+                p.endOfTextID = v.specialID(endOfTextSeparator).map(UInt32.init)
+            }
             let s = try TokenFileImport.run(files: files, p)
             print("\(output): \(s.shards) shards, train \(s.trainTokens) tokens, val \(s.valTokens) tokens, \(s.bytesOnDisk) bytes")
         }

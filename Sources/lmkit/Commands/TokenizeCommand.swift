@@ -38,6 +38,12 @@ struct TokenizeCommand: ParsableCommand {
     @Flag(name: .long, help: "Never use colours in pretty output.")
     var noColor = false
 
+    @Option(name: .long, help: "Input is JSON Lines: tokenize the string field NAME of every record separately (ids: one line per record).")
+    var jsonl: String?
+
+    @Option(name: .long, help: "Threads for --jsonl input (default: all cores).")
+    var threads: Int?
+
     func validate() throws {
         if text != nil && file != nil { throw ValidationError("Pass the text as an argument or with --file, not both.") }
         if TokenizeOutputFormat(rawValue: format) == nil {
@@ -69,6 +75,10 @@ struct TokenizeCommand: ParsableCommand {
                                       disallowedSpecial: specialAsText ? .plainText : .error,
                                       format: TokenizeOutputFormat(rawValue: format)!,
                                       color: !noColor && isatty(STDOUT_FILENO) != 0)
-        StandardOutput.shared.write(try request.run(with: tokenizer))
+        var req = request
+        req.jsonlField = jsonl
+        req.threads = Threads.resolve(threads)
+        req.source = file ?? (text == nil ? "stdin" : "argument")
+        StandardOutput.shared.write(try req.run(with: tokenizer))
     }
 }

@@ -23,8 +23,10 @@ public struct PretrainParameters: Sendable {
     /// `vocab` recorded in the shard manifest's config.
     public var vocabPath: String?
     public var model: ModelChoice
-    /// Train-loop settings; `context` is set from the model.
+    /// Train-loop settings; `context` is set from the model, the optimisation settings from `options`.
     public var trainer: TrainerParameters
+    /// Optimisation settings given explicitly (the rest: defaults, or the saved ones on resume).
+    public var options = TrainingOptions()
     /// Time a short sgemm at the start to report MFU.
     public var measureSgemm = true
 
@@ -45,9 +47,10 @@ public enum Pretrain {
     /// Name of the vocab copy inside a run directory.
     public static let vocabFileName = "vocab.vocab"
 
-    public static func run(_ params: PretrainParameters) throws -> TrainResult {
+    /// Runs the pretraining. `stopRequested` (default: Ctrl-C) is asked after every step.
+    public static func run(_ params: PretrainParameters,
+                           stopRequested: (@Sendable (Int) -> Bool)? = nil) throws -> TrainResult {
         var p = params.trainer
-        try p.validate()
         let run = p.outputDirectory
         let statePath = run + "/" + TrainState<LoaderPosition, GPTConfig>.fileName
         if !p.resume && FileIO.exists(statePath) {
@@ -58,6 +61,9 @@ public enum Pretrain {
             throw LMError.badInput(file: run, "has no checkpoint to resume (state.json is missing)",
                                    fix: "start the run without --resume")
         }
+        let saved = p.resume ? try TrainState<LoaderPosition, GPTConfig>.read(from: statePath) : nil
+        params.options.apply(to: &p, saved: saved?.hyper)
+        try p.validate()
 
         // 1. Data and vocabulary must agree.
         let data = params.dataDirectory
@@ -115,6 +121,7 @@ public enum Pretrain {
         // 4. Train.
         InterruptFlag.shared.install()
         let trainer = Trainer(parameters: p, model: model, train: train, validation: validation)
+        if let stopRequested { trainer.stopRequested = stopRequested }
         return try trainer.run()
     }
 

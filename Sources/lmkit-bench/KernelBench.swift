@@ -1,0 +1,95 @@
+import Foundation
+import LMKernels
+import LMSupport
+
+/// Group `kernels`: single-threaded CPU time per element / per FLOP of the non-matmul kernels and of
+/// sgemm, measured with the thread CPU clock so that a busy machine disturbs it less.
+///
+///     swift run -c release lmkit-bench kernels
+enum KernelBench {
+    static func cpuSeconds(_ body: () -> Void) -> Double {
+        var a = timespec(), b = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a)
+        body()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b)
+        return Double(b.tv_sec - a.tv_sec) + Double(b.tv_nsec - a.tv_nsec) / 1e9
+    }
+
+    static func median(_ repeats: Int, _ body: () -> Void) -> Double {
+        var t: [Double] = []
+        for _ in 0..<repeats { t.append(cpuSeconds(body)) }
+        t.sort()
+        return t[t.count / 2]
+    }
+
+    static func run(_ args: [String]) -> [BenchmarkResult] {
+        BLAS.setThreads(1)
+        var results: [BenchmarkResult] = []
+        func add(_ name: String, _ v: Double, _ unit: String) {
+            results.append(BenchmarkResult(group: "kernels", name: name, median: v, unit: unit, repeats: 5))
+        }
+        let n = 1 << 22
+        var rng = SeededRNG(seed: 1)
+        let x = (0..<n).map { _ in rng.nextGaussian() }
+        var y = [Float](repeating: 0, count: n)
+        x.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in
+                let s = median(5) { GELU.forward(out: yp.baseAddress!, inp: xp.baseAddress!, count: n, threads: 1) }
+                add("gelu.forward", s / Double(n) * 1e9, "ns/element")
+                let s2 = median(5) { GELU.backward(dinp: yp.baseAddress!, inp: xp.baseAddress!, dout: xp.baseAddress!, count: n, threads: 1) }
+                add("gelu.backward", s2 / Double(n) * 1e9, "ns/element")
+                let s3 = median(5) {
+                    var i = 0
+                    while i < n {
+                        let v = UnsafeRawPointer(xp.baseAddress! + i).loadUnaligned(as: FastMath.Vector.self)
+                        UnsafeMutableRawPointer(yp.baseAddress! + i).storeBytes(of: FastMath.exp(v), as: FastMath.Vector.self)
+                        i += 16
+                    }
+                }
+                add("fastmath.exp", s3 / Double(n) * 1e9, "ns/element")
+            }
+        }
+        // Attention forward+backward, small's shape: B=1 slice of (T=256, C=384, NH=6).
+        let t = 256, c = 384, nh = 6
+        let qkv = (0..<(t * 3 * c)).map { _ in rng.nextGaussian() }
+        var out = [Float](repeating: 0, count: t * c), att = [Float](repeating: 0, count: nh * t * t)
+        var dqkv = [Float](repeating: 0, count: t * 3 * c), scratch = [Float](repeating: 0, count: t * t)
+        qkv.withUnsafeBufferPointer { q in
+            out.withUnsafeMutableBufferPointer { o in
+                att.withUnsafeMutableBufferPointer { a in
+                    let s = median(5) {
+                        Attention.forward(out: o.baseAddress!, att: a.baseAddress!, qkv: q.baseAddress!, batch: 1, time: t,
+                                          channels: c, heads: nh, threads: 1)
+                    }
+                    add("attention.forward.T256C384", s * 1e3, "ms (1 thread)")
+                    dqkv.withUnsafeMutableBufferPointer { d in
+                        scratch.withUnsafeMutableBufferPointer { sc in
+                            let s2 = median(5) {
+                                Attention.backward(dqkv: d.baseAddress!, dout: o.baseAddress!, qkv: q.baseAddress!,
+                                                   att: a.baseAddress!, scratch: sc.baseAddress!, batch: 1, time: t,
+                                                   channels: c, heads: nh, threads: 1)
+                            }
+                            add("attention.backward.T256C384", s2 * 1e3, "ms (1 thread)")
+                        }
+                    }
+                }
+            }
+        }
+        // sgemm, one thread, the MLP shape of `small` at B·T = 4096.
+        let m = 4096, k = 384, nn = 1536
+        let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: k * nn)
+        var cc = [Float](repeating: 0, count: m * nn)
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                cc.withUnsafeMutableBufferPointer { pc in
+                    let s = median(5) {
+                        Matmul.gemm(transA: false, transB: false, m: m, n: nn, k: k, a: pa.baseAddress!, lda: k,
+                                    b: pb.baseAddress!, ldb: nn, beta: 0, c: pc.baseAddress!, ldc: nn)
+                    }
+                    add("sgemm.4096x1536x384", 2 * Double(m * nn * k) / s / 1e9, "GFLOP/s (1 thread, CPU time)")
+                }
+            }
+        }
+        return results
+    }
+}

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Section `model` of scripts/compare: GPT training-step throughput, lmkit vs plain PyTorch.
+
+PyTorch side: a nanoGPT-equivalent GPT-2 (pre-LN blocks, tanh GELU, tied head, causal
+scaled_dot_product_attention as nanoGPT uses, dropout 0, bias on) on CPU, fp32,
+torch.set_num_threads(2), one step = forward + backward + AdamW (lr 1e-3, betas 0.9/0.95,
+wd 0.1), median seconds over a few steps after a warm-up; optionally torch.compile for `tiny`.
+lmkit side: `lmkit-bench model --json` (forward + backward + an AdamW pass) in the same run.
+FLOPs per token for both: 6·N + 12·L·C·T, N = parameters without the position embedding
+(nanoGPT's estimate_mfu). MFU is against the sgemm rate lmkit-bench measured in this run.
+
+  model.py --lmkit PATH --bench PATH --shared DIR --repo DIR [--configs tiny,small,gpt2s] [--no-compile]
+"""
+import argparse
+import json
+import math
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CONFIGS = {
+    # name: (layers, heads, channels, context, vocab, batch, steps)
+    "tiny": (4, 4, 128, 128, 65, 32, 10),
+    "small": (6, 6, 384, 256, 65, 16, 5),
+    "gpt2s": (12, 12, 768, 256, 50257, 4, 3),
+}
+
+
+class Block(nn.Module):
+    def __init__(self, c, nh):
+        super().__init__()
+        self.nh = nh
+        self.ln_1 = nn.LayerNorm(c, eps=1e-5)
+        self.c_attn = nn.Linear(c, 3 * c)
+        self.c_proj = nn.Linear(c, c)
+        self.ln_2 = nn.LayerNorm(c, eps=1e-5)
+        self.c_fc = nn.Linear(c, 4 * c)
+        self.mlp_proj = nn.Linear(4 * c, c)
+
+    def forward(self, x):
+        b, t, c = x.shape
+        q, k, v = self.c_attn(self.ln_1(x)).split(c, dim=2)
+        q = q.view(b, t, self.nh, c // self.nh).transpose(1, 2)
+        k = k.view(b, t, self.nh, c // self.nh).transpose(1, 2)
+        v = v.view(b, t, self.nh, c // self.nh).transpose(1, 2)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        x = x + self.c_proj(y.transpose(1, 2).contiguous().view(b, t, c))
+        x = x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+        return x
+
+
+class GPT(nn.Module):
+    def __init__(self, layers, heads, c, ctx, vocab):
+        super().__init__()
+        self.wte = nn.Embedding(vocab, c)
+        self.wpe = nn.Embedding(ctx, c)
+        self.h = nn.ModuleList([Block(c, heads) for _ in range(layers)])
+        self.ln_f = nn.LayerNorm(c, eps=1e-5)
+        self.lm_head = nn.Linear(c, vocab, bias=False)
+        self.lm_head.weight = self.wte.weight
+        for n, p in self.named_parameters():
+            if p.dim() == 2:
+                std = 0.02 / math.sqrt(2 * layers) if n.endswith("c_proj.weight") or n.endswith("mlp_proj.weight") else 0.02
+                nn.init.normal_(p, 0, std)
+
+    def forward(self, idx, targets):
+        t = idx.shape[1]
+        x = self.wte(idx) + self.wpe(torch.arange(t))
+        for blk in self.h:
+            x = blk(x)
+        logits = self.lm_head(self.ln_f(x))
+        return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
+
+
+def flops_per_token(layers, c, ctx, vocab):
+    n = vocab * c + layers * (12 * c * c + 13 * c) + 2 * c
+    return 6 * n + 12 * layers * c * ctx
+
+
+def torch_rate(name, compile_model=False):
+    layers, heads, c, ctx, vocab, batch, steps = CONFIGS[name]
+    torch.manual_seed(0)
+    model = GPT(layers, heads, c, ctx, vocab)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.95), weight_decay=0.1)
+    fwd = torch.compile(model) if compile_model else model
+    x = torch.randint(0, vocab, (batch, ctx))
+    y = torch.randint(0, vocab, (batch, ctx))
+
+    def step():
+        loss = fwd(x, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    step()
+    if compile_model:
+        step()
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return batch * ctx / statistics.median(times)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lmkit")
+    ap.add_argument("--bench", required=True)
+    ap.add_argument("--shared")
+    ap.add_argument("--repo")
+    ap.add_argument("--configs", default="tiny,small,gpt2s")
+    ap.add_argument("--no-compile", action="store_true")
+    args = ap.parse_args()
+    names = args.configs.split(",")
+    torch.set_num_threads(2)
+
+    print("model: running lmkit-bench model ...", file=sys.stderr)
+    out = subprocess.run([args.bench, "model", "--json", "--threads", "2", "--configs", ",".join(names)],
+                         check=True, capture_output=True, text=True)
+    lm = {r["name"]: r["median"] for r in json.loads(out.stdout)}
+    peak = lm["sgemm_gflops"]
+
+    rows = []
+    for name in names:
+        print(f"model: PyTorch eager {name} ...", file=sys.stderr)
+        eager = torch_rate(name)
+        compiled = None
+        if name == "tiny" and not args.no_compile:
+            print("model: PyTorch torch.compile tiny ...", file=sys.stderr)
+            try:
+                compiled = torch_rate(name, compile_model=True)
+            except Exception as e:  # no compiler toolchain etc.
+                print(f"model: torch.compile failed: {e}", file=sys.stderr)
+        layers, heads, c, ctx, vocab, batch, _ = CONFIGS[name]
+        f = flops_per_token(layers, c, ctx, vocab)
+        rows.append((name, layers, heads, c, ctx, batch, lm[f"{name}.tokens_per_s"], eager, compiled, f))
+
+    print(f"lmkit-bench sgemm peak (2 threads, square 1024/2048): {peak:.1f} GFLOP/s; "
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads; peak RSS of lmkit-bench {lm['peak_rss_mb']:.0f} MB")
+    print()
+    print("| config | L/NH/C, ctx, batch | lmkit tokens/s | lmkit GFLOP/s (MFU) | PyTorch eager tokens/s | GFLOP/s (MFU) | lmkit / eager | torch.compile tokens/s | lmkit / compile |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, l, nh, c, ctx, b, ours, eager, comp, f in rows:
+        g1, g2 = ours * f / 1e9, eager * f / 1e9
+        comp_s = f"{comp:.0f}" if comp else "—"
+        ratio_c = f"{ours / comp:.2f}×" if comp else "—"
+        print(f"| {name} | {l}/{nh}/{c}, {ctx}, {b} | {ours:.0f} | {g1:.1f} ({100 * g1 / peak:.0f}%) | {eager:.0f} | "
+              f"{g2:.1f} ({100 * g2 / peak:.0f}%) | {ours / eager:.2f}× | {comp_s} | {ratio_c} |")
+    print()
+    print("KV-cache sampling (lmkit, greedy, 1 sequence): " +
+          ", ".join(f"{n} {lm[n + '.sample_tokens_per_s']:.0f} tokens/s" for n in names))
+    print()
+    print("lmkit per-kernel time of one training step (ms):")
+    print()
+    kernels = sorted({k.split(".profile.")[1] for k in lm if ".profile." in k})
+    print("| kernel | " + " | ".join(names) + " |")
+    print("|---|" + "---:|" * len(names))
+    for k in kernels:
+        print(f"| {k} | " + " | ".join(f"{lm.get(f'{n}.profile.{k}', 0):.1f}" for n in names) + " |")
+
+
+if __name__ == "__main__":
+    main()

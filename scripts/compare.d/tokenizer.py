@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Side-by-side encode speed: lmkit vs tiktoken vs Hugging Face tokenizers, same texts, same machine.
+
+Texts (identical bytes for every tool): Tiny Shakespeare (Corpora/) and the first 8 MB of the
+Gutenberg corpus cut back to a newline (as `lmkit-bench encode` reads it). Batch runs use the same
+~64 kB newline-aligned chunks. Rates are MB/s of UTF-8 input, medians of 5 runs.
+
+  tiktoken 1T     Encoding.encode_ordinary(text)
+  tiktoken batch  Encoding.encode_ordinary_batch(chunks, num_threads=2)
+  HF 1T           Tokenizer.encode(text) (gpt2-tokenizer.json for r50k; lmkit's exported tokenizer.json for cl100k)
+  HF batch        Tokenizer.encode_batch(chunks) (rayon, all cores)
+  lmkit 1T/batch  `lmkit-bench encode --json` (encodeOrdinary / encodeOrdinaryBatch on all cores)
+
+Run by scripts/compare (arguments --lmkit --bench --shared --repo); prints a markdown section.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import tiktoken
+from tiktoken.load import load_tiktoken_bpe
+from tokenizers import Tokenizer
+
+R50K_PAT = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
+CL100K_PAT = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+
+
+def median_rate(mb, fn, repeats=5):
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return mb / statistics.median(times)
+
+
+def chunks(text, target=64 << 10):
+    b = text.encode()
+    out, start = [], 0
+    while start < len(b):
+        end = min(len(b), start + target)
+        while end < len(b) and b[end - 1] != 0x0A:
+            end += 1
+        out.append(b[start:end].decode())
+        start = end
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lmkit", required=True)
+    ap.add_argument("--bench", required=True)
+    ap.add_argument("--shared", required=True)
+    ap.add_argument("--repo", required=True)
+    a = ap.parse_args()
+    v = os.path.join(a.shared, "vocab")
+    encs = {
+        "r50k": tiktoken.Encoding("r50k", pat_str=R50K_PAT, mergeable_ranks=load_tiktoken_bpe(os.path.join(v, "r50k_base.tiktoken")),
+                                  special_tokens={"<|endoftext|>": 50256}),
+        "cl100k": tiktoken.Encoding("cl100k", pat_str=CL100K_PAT, mergeable_ranks=load_tiktoken_bpe(os.path.join(v, "cl100k_base.tiktoken")),
+                                    special_tokens={"<|endoftext|>": 100257}),
+    }
+    tmp = tempfile.mkdtemp()
+    hf = {"r50k": Tokenizer.from_file(os.path.join(v, "gpt2-tokenizer.json"))}
+    cl_vocab = os.path.join(tmp, "cl100k.vocab")
+    subprocess.run([a.lmkit, "vocab", "import", os.path.join(v, "cl100k_base.tiktoken"), "--output", cl_vocab], check=True, capture_output=True)
+    cl_json = os.path.join(tmp, "cl100k-tokenizer.json")
+    subprocess.run([a.lmkit, "vocab", "export", "--vocab", cl_vocab, "--format", "hf", "--output", cl_json], check=True, capture_output=True)
+    hf["cl100k"] = Tokenizer.from_file(cl_json)
+    for t in hf.values():
+        t.no_truncation(); t.no_padding()
+
+    texts = {"shakespeare": open(os.path.join(a.repo, "Corpora", "tinyshakespeare.txt"), encoding="utf-8").read()}
+    raw = subprocess.run(["sh", "-c", f"zstd -dc '{os.path.join(a.shared, 'gutenberg-en-A.txt.zst')}' | head -c 8000000"],
+                         check=True, capture_output=True).stdout
+    texts["gutenberg8MB"] = raw[: raw.rfind(b"\n") + 1].decode()
+
+    print("lmkit numbers: running lmkit-bench encode ...", file=sys.stderr)
+    out = subprocess.run([a.bench, "encode", "--json"], check=True, capture_output=True).stdout
+    lm = {r["name"]: r["median"] for r in json.loads(out)}
+
+    print("| text | vocab | tiktoken 1T | tiktoken batch (2T) | HF 1T | HF batch | lmkit 1T | lmkit batch | lmkit pretok / bpe-only | lmkit 1T ÷ tiktoken 1T | lmkit batch ÷ tiktoken batch |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for tname, text in texts.items():
+        mb = len(text.encode()) / 1e6
+        cs = chunks(text)
+        for vname, enc in encs.items():
+            print(f"  {tname}/{vname} ...", file=sys.stderr)
+            tt1 = median_rate(mb, lambda: enc.encode_ordinary(text))
+            ttb = median_rate(mb, lambda: enc.encode_ordinary_batch(cs, num_threads=2))
+            h = hf[vname]
+            hf1 = median_rate(mb, lambda: h.encode(text, add_special_tokens=False), repeats=3)
+            hfb = median_rate(mb, lambda: h.encode_batch(cs, add_special_tokens=False), repeats=3)
+            key = f"{vname}/{tname}"
+            l1 = lm.get(key + "/single")
+            lb = next((val for k, val in lm.items() if k.startswith(key + "/batch")), None)
+            pt, bo = lm.get(key + "/pretok"), lm.get(key + "/bpe-only")
+            f = lambda x: "—" if x is None else f"{x:.1f}"
+            r = lambda x, y: "—" if x is None else f"**{x / y:.2f}×**"
+            print(f"| {tname} | {vname} | {tt1:.1f} | {ttb:.1f} | {hf1:.1f} | {hfb:.1f} | {f(l1)} | {f(lb)} | {f(pt)} / {f(bo)} | {r(l1, tt1)} | {r(lb, ttb)} |", flush=True)
+    print()
+    print("MB/s of UTF-8 input, medians (tiktoken/lmkit 5 runs, HF 3). `pretok` and `bpe-only` split lmkit's single-thread time into its two stages.")
+
+
+if __name__ == "__main__":
+    main()
