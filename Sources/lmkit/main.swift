@@ -15,5 +15,15 @@ do {
     exit(1)
 } catch {
     StandardOutput.shared.flush()
+    // Option errors (a missing option, a value out of range): one line like LMError's, pointing
+    // to --help, exit 64. Help/version requests and a bare `lmkit` keep ArgumentParser's output.
+    let code = LMKit.exitCode(for: error)
+    let message = LMKit.message(for: error).split(separator: "\n").joined(separator: "; ")
+    if code != .success && !message.isEmpty && CommandLine.arguments.count > 1 {
+        let hint = LMKit.fullMessage(for: error).split(separator: "\n")
+            .first { $0.contains("See '") }.map { " — s" + $0.drop { $0 != "S" }.dropFirst().replacingOccurrences(of: " for more information.", with: "") } ?? ""
+        printError("lmkit: error: \(message)\(hint)")
+        exit(code.rawValue)
+    }
     LMKit.exit(withError: error)
 }
