@@ -86,6 +86,10 @@ public enum Pretrain {
         // 2. Model shape.
         let config = try resolveConfig(params.model, vocabSize: manifest.vocabSize, statePath: statePath)
         try config.validate()
+        if let saved, saved.config != config {  // the trainer checks this too, but only after the setup line and sgemm probe
+            throw LMError.mismatch(file: statePath, "the checkpoint is a model of another shape than the one requested",
+                                   fix: "resume with the same --preset/--layers/--heads/--dim/--context, or start a new --out")
+        }
         p.context = config.context
         let trainTokens = manifest.train.map(\.tokens).reduce(0, +)
         let valTokens = manifest.val.map(\.tokens).reduce(0, +)
@@ -107,7 +111,9 @@ public enum Pretrain {
         } else if !p.quiet {
             printError("pretrain: \(data) has no validation split; val loss is not measured (shard with --val-fraction)")
         }
-        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true) } catch {
+            throw LMError.io(file: run, "cannot create the run directory", fix: "check the --out path and permissions")
+        }
         let vocabCopy = run + "/" + vocabFileName
         if (vocabPath as NSString).standardizingPath != (vocabCopy as NSString).standardizingPath {
             try VocabularyFile.write(vocab, to: vocabCopy)
