@@ -86,14 +86,13 @@ public enum Finetune {
                                                              vocabPath: p.resume ? nil : params.vocabPath)
         let template = try ChatTemplate(tokenizer: try BPETokenizer(vocab), file: vocabFile)
         var model = base
+        var grewNote: String?  // printed once the data has loaded: bad data must give one stderr line only
         if vocab.idLimit > base.config.vocabSize {
             model = base.growingVocabulary(to: vocab.idLimit, seed: SeededRNG.derive(p.seed, 4))
-            if !p.quiet {
-                printError("finetune: grew the embedding/head from \(base.config.vocabSize) to \(vocab.idLimit) tokens" +
-                           (base.config.paddedVocabSize == model.config.paddedVocabSize
-                            ? " (inside the padded \(base.config.paddedVocabSize) rows: layout unchanged)"
-                            : " (padded \(base.config.paddedVocabSize) → \(model.config.paddedVocabSize) rows)"))
-            }
+            grewNote = "finetune: grew the embedding/head from \(base.config.vocabSize) to \(vocab.idLimit) tokens" +
+                (base.config.paddedVocabSize == model.config.paddedVocabSize
+                 ? " (inside the padded \(base.config.paddedVocabSize) rows: layout unchanged)"
+                 : " (padded \(base.config.paddedVocabSize) → \(model.config.paddedVocabSize) rows)")
         }
         model.threads = p.threads
         p.context = model.config.context
@@ -121,6 +120,11 @@ public enum Finetune {
         if p.chartTitle == "lmkit pretrain" {
             p.chartTitle = "lmkit finetune — \(GPT.describe(model.config)) — \((params.dataPath as NSString).lastPathComponent)"
         }
+        // Created once the data has loaded and before any progress line (an unwritable --out: one error line).
+        do { try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true) } catch {
+            throw LMError.io(file: run, "cannot create the run directory", fix: "check the --out path and permissions")
+        }
+        if !p.quiet, let grewNote { printError(grewNote) }
         if !p.quiet {
             printError("finetune: \(data.train.count) train / \(data.val.count) val conversations" +
                        (data.skipped > 0 ? ", \(data.skipped) longer than the context skipped" : "") +
@@ -131,7 +135,6 @@ public enum Finetune {
 
         // 3. Run directory and training.
         BLAS.setThreads(p.threads)
-        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
         let vocabCopy = run + "/" + Pretrain.vocabFileName
         if (vocabFile as NSString).standardizingPath != (vocabCopy as NSString).standardizingPath {
             try VocabularyFile.write(vocab, to: vocabCopy)
