@@ -85,5 +85,8 @@ let package = Package(
                     dependencies: ["LMTraining", "LMKernels", "LMModel", "LMData", "LMTokenizer", "LMSupport",
                                    "LMTestSupport"],
                     swiftSettings: settings),
+        // Runs the built `lmkit` binary (the dependency makes `swift test` build it).
+        .testTarget(name: "LMKitCLITests", dependencies: ["lmkit", "LMTestSupport"],
+                    swiftSettings: settings),
     ]
 )
