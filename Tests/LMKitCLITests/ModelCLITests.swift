@@ -215,4 +215,36 @@ struct TinyRunError: Error, CustomStringConvertible, Sendable {
         try BadInput.check(["sample", "--checkpoint", t.run, "--vocab", Repo.gpt2Vocab, "--max-tokens", "2"],
                            in: w.path, mentioning: ["gpt2.vocab"])
     }
+
+    /// Ctrl-C during pretraining writes a complete checkpoint (no temp file left) that eval reads.
+    @Test func interruptWritesACompleteCheckpoint() throws {
+        let t = try TinyRun.get()
+        let w = Workspace()
+        defer { w.remove() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try CLI.requireBinary())
+        process.arguments = ["pretrain", "--data", t.shards, "--vocab", t.vocab, "--out", "run"] + TinyRun.modelFlags
+            + ["--steps", "100000", "--checkpoint-every", "0", "--eval-every", "0", "--batch", "4"]
+        process.currentDirectoryURL = URL(fileURLWithPath: w.path)
+        FileManager.default.createFile(atPath: w.url("out.txt"), contents: nil)
+        FileManager.default.createFile(atPath: w.url("err.txt"), contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: w.url("out.txt"))
+        process.standardError = FileHandle(forWritingAtPath: w.url("err.txt"))
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline && ((try? w.read("run/metrics.jsonl"))?.isEmpty ?? true) { usleep(50_000) }
+        kill(process.processIdentifier, SIGINT)
+        let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: killer)
+        process.waitUntilExit()
+        killer.cancel()
+        let err = String(decoding: try w.read("err.txt"), as: UTF8.self)
+        #expect(process.terminationReason == .exit, "ended by itself after SIGINT, not by a signal: \(err)")
+        #expect(String(decoding: try w.read("out.txt"), as: UTF8.self).contains("stop interrupted"), "\(err)")
+        #expect(BadInput.tempFiles(in: w.path).isEmpty, "no temp files left")
+        for m in BadInput.crashMarkers { #expect(!err.contains(m)) }
+        let r = try CLI.ok(["eval", "--checkpoint", "run", "--data", t.shards, "--json", "--batch", "2"], in: w.path)
+        #expect((try? JSONSerialization.jsonObject(with: r.stdout)) != nil, "the checkpoint loads: \(r)")
+    }
 }

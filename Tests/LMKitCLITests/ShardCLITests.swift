@@ -177,4 +177,12 @@ import Testing
         try BadInput.check(["shards", "import", "--nanogpt", "odd.bin", "--output", "imp4"], in: w.path,
                            mentioning: ["odd.bin"], noOutput: ["imp4/manifest.json"])
     }
+
+    @Test func catDecodeWithAnotherVocabIsRefused() throws {
+        let t = try TinyRun.get()
+        let w = Workspace()
+        defer { w.remove() }
+        try Self.makeShards(w, text: "one document\n")
+        try BadInput.check(["shards", "cat", "shards", "--decode", "--vocab", t.vocab], in: w.path, mentioning: ["tiny.vocab"])
+    }
 }

@@ -189,4 +189,27 @@ import Testing
         try BadInput.check(["vocab", "import", "tokenizer.json", "--output", "y.vocab"], in: w.path,
                            mentioning: ["tokenizer.json"], noOutput: ["y.vocab"])
     }
+
+    @Test func specialTokenPolicyErrorsAndEmptyDetokenize() throws {
+        let w = Workspace()
+        defer { w.remove() }
+        try BadInput.check(["tokenize", "--vocab", Repo.gpt2Vocab, "a <|endoftext|> b"], in: w.path,
+                           mentioning: ["<|endoftext|>", "--allow-special"])
+        try BadInput.check(["tokenize", "--vocab", Repo.gpt2Vocab, "--allow-special", "<|nosuch|>", "a"], in: w.path,
+                           mentioning: ["gpt2.vocab", "<|nosuch|>"])
+        let allowed = try CLI.ok(["tokenize", "--vocab", Repo.gpt2Vocab, "--format", "ids", "--allow-special", "<|endoftext|>",
+                                  "a<|endoftext|>"], in: w.path)
+        #expect(allowed.stdoutText.split(whereSeparator: \.isWhitespace) == ["64", "50256"], "\(allowed)")
+        let empty = try CLI.ok(["detokenize", "--vocab", Repo.gpt2Vocab], in: w.path)
+        #expect(empty.stdout.isEmpty && empty.stderr.isEmpty, "no ids, no bytes: \(empty)")
+    }
+
+    @Test func vocabTrainOnADirectoryWithoutCorpusFiles() throws {
+        let w = Workspace()
+        defer { w.remove() }
+        try FileManager.default.createDirectory(atPath: w.url("emptydir"), withIntermediateDirectories: true)
+        try w.write("emptydir/table.csv", "a,b\n1,2\n")  // not a corpus extension (.md/.txt/.jsonl/.json are)
+        try BadInput.check(["vocab", "train", "--input", "emptydir", "--vocab-size", "300", "--output", "o.vocab"],
+                           in: w.path, mentioning: ["emptydir"], noOutput: ["o.vocab"])
+    }
 }
