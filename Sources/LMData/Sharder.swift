@@ -209,28 +209,28 @@ public enum Sharder {
 
         var documentIndex = 0
         do {
-        try source.forEachDocument { doc in
-            let d = documentIndex
-            documentIndex += 1
-            summary.bytesIn += Int64(doc.count)
-            let s: Split = isValidation(document: d, fraction: p.valFraction, seed: p.splitSeed) ? .val : .train
-            if d < firstNeeded || d < splits[s]!.nextDocument {
-                progress.advance(by: Int64(doc.count))     // held by a kept shard: no need to encode
-                return
+            try source.forEachDocument { doc in
+                let d = documentIndex
+                documentIndex += 1
+                summary.bytesIn += Int64(doc.count)
+                let s: Split = isValidation(document: d, fraction: p.valFraction, seed: p.splitSeed) ? .val : .train
+                if d < firstNeeded || d < splits[s]!.nextDocument {
+                    progress.advance(by: Int64(doc.count))     // held by a kept shard: no need to encode
+                    return
+                }
+                batch.append(doc)
+                batchIndexes.append(d)
+                batchBytes += doc.count
+                if batchBytes >= batchLimit || batch.count >= 65_536 { try flushBatch() }
             }
-            batch.append(doc)
-            batchIndexes.append(d)
-            batchBytes += doc.count
-            if batchBytes >= batchLimit || batch.count >= 65_536 { try flushBatch() }
-        }
-        try flushBatch()
-        summary.documents = documentIndex
-        if documentIndex == 0 {
-            throw LMError.badInput(file: p.config["inputs"], "the input holds no documents",
-                                   fix: "check the input paths (and --text-field for JSONL)")
-        }
-        for s in Split.allCases { try closeShard(s) }
-        manifest = try writer.drain()
+            try flushBatch()
+            summary.documents = documentIndex
+            if documentIndex == 0 {
+                throw LMError.badInput(file: p.config["inputs"], "the input holds no documents",
+                                       fix: "check the input paths (and --text-field for JSONL)")
+            }
+            for s in Split.allCases { try closeShard(s) }
+            manifest = try writer.drain()
         } catch {
             manifest = (try? writer.drain()) ?? writer.manifest
             throw error
