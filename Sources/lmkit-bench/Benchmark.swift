@@ -22,7 +22,9 @@ enum BenchmarkRegistry {
     static var all: [BenchmarkGroup] {
         [
             PreTokenizerBench.group,
+            TrainerBench.group,
             EncodeBench.group,
+            TrainerBench.group,
             DataBench.group,
             BenchmarkGroup(name: "model", run: ModelBench.run),
             BenchmarkGroup(name: "kernels", run: KernelBench.run),
