@@ -21,7 +21,7 @@ public struct SFTDataset: Sendable {
             let ex = SFTExample(template.render(r.messages))
             if ex.count > context {
                 if skipLong { out.skipped += 1; continue }
-                throw LMError.badInput(file: path, "\(r.location): the conversation is \(ex.count + 1) tokens, longer than the model's context of \(context) (+1)",
+                throw LMError.badInput(file: path, "\(r.location): the conversation is \(ex.count + 1) tokens, longer than the model's context of \(context) allows (\(context + 1) tokens = \(context) positions)",
                                        fix: "shorten it, or pass --skip-long to leave such conversations out")
             }
             if SFTData.isValidation(r.messages, valFraction: valFraction, seed: splitSeed) {
