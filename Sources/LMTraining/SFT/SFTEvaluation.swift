@@ -110,6 +110,8 @@ public struct SFTEvaluationResult: Sendable {
     public var stop: SFTEvaluation.StopRate
     /// True when the checkpoint lacked rows for the chat tokens and was grown (a base model).
     public var grown: Bool
+    /// Held-out conversations too long to score whose prompts were answered too (`skipLong`).
+    public var longHeldOut: Int
 }
 
 extension SFTEvaluation {
@@ -133,6 +135,7 @@ extension SFTEvaluation {
             stopRate(model: model, template: template, records: data.valRecords, limit: p.replies,
                      maxTokens: p.maxTokens, sampling: p.sampling)
         return SFTEvaluationResult(valConversations: data.val.count, valAssistantTokens: tokens,
-                                   valAssistantLoss: loss, stop: stop, grown: grown)
+                                   valAssistantLoss: loss, stop: stop, grown: grown,
+                                   longHeldOut: data.valRecords.count - data.val.count)
     }
 }
