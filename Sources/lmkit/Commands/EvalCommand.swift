@@ -42,7 +42,7 @@ struct EvalCommand: ParsableCommand {
         let r = try Evaluation.run(p)
         if json {
             let e = JSONEncoder()
-            e.outputFormatting = [.sortedKeys]
+            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try e.encode(r), as: UTF8.self))
         } else {
             print("\(r.source): " + String(format: "loss %.4f nats/token  %.4f bits/byte  perplexity %.2f  (%d tokens, %d bytes)",
