@@ -139,8 +139,10 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
             }
             let scheduledTotal = state.totalSteps ?? provisionalTotal
 
-            // 4. Validation, metrics, chart, progress.
-            let isLast = state.step >= scheduledTotal
+            // 4. Validation, metrics, chart, progress. The step that uses up the time budget is
+            //    the last one too (so it gets a validation and a chart).
+            let outOfTime = p.timeBudgetSeconds.map { elapsedBefore + (now() - sessionStart) >= $0 } ?? false
+            let isLast = state.step >= scheduledTotal || outOfTime
             var val: Float?
             if (p.evalEvery > 0 && state.step % p.evalEvery == 0) || isLast {
                 val = try evaluate()
@@ -165,11 +167,11 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
 
             // 5. Checkpoint / stop.
             state.elapsedSeconds = elapsed
-            if isLast { break }
-            if let budget = p.timeBudgetSeconds, elapsed >= budget {
+            if outOfTime && state.step < scheduledTotal {
                 stopReason = .timeBudget
                 break
             }
+            if isLast { break }
             if stopRequested(state.step) {
                 stopReason = .interrupted
                 break
