@@ -70,7 +70,7 @@ let package = Package(
                     swiftSettings: settings),
         .testTarget(name: "LMCompressionTests", dependencies: ["LMCompression", "LMSupport", "LMTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: settings),
-        .testTarget(name: "LMCorpusTests", dependencies: ["LMCorpus", "LMSupport", "LMTestSupport"],
+        .testTarget(name: "LMCorpusTests", dependencies: ["LMCorpus", "LMSupport", "LMTokenizer", "LMTestSupport"],
                     swiftSettings: settings),
         .testTarget(name: "LMTokenizerTests", dependencies: ["LMTokenizer", "LMTestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: settings),

@@ -105,6 +105,14 @@ public final class CorpusDocumentReader {
     }
 }
 
+extension CorpusDocumentReader {
+    /// Calls `body` with every remaining document, in order (what LMData's `DocumentSource`
+    /// adapter needs: `try reader.forEach { try body($0.bytes) }`).
+    public func forEach(_ body: (CorpusDocument) throws -> Void) throws {
+        while let d = try next() { try body(d) }
+    }
+}
+
 /// Up-front size estimates for progress bars.
 public enum CorpusSize {
     /// Sum of the files' decompressed sizes (exact for plain files, from headers/trailers for

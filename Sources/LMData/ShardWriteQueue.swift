@@ -29,15 +29,13 @@ final class ShardWriteQueue: @unchecked Sendable {
     var manifest: Manifest { lock.lock(); defer { lock.unlock() }; return manifestValue }
 
     /// Queues one shard; throws the error of an earlier shard if one failed.
-    func submit(name: String, split: Split, tokens: [UInt32], documentEnds: [Int],
-                firstDocument: Int, endDocument: Int) throws {
+    func submit(name: String, split: Split, builder: ShardBuilder, firstDocument: Int, endDocument: Int) throws {
         try rethrow()
         slot.wait()
         queue.async { [self] in
             defer { slot.signal() }
             do {
-                let w = try ShardWriter.write(tokens: tokens, documentEnds: documentEnds,
-                                              to: (directory as NSString).appendingPathComponent(name), options: options)
+                let w = try builder.finish()
                 let entry = Manifest.Entry(file: name, tokens: w.tokens, documents: w.documents, frames: w.frames,
                                            bytes: w.bytes, firstDocument: firstDocument, endDocument: endDocument)
                 lock.lock()

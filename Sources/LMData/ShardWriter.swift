@@ -81,77 +81,91 @@ public enum ShardWriter {
         let width = ShardFormat.tokenWidth(vocabSize: options.vocabSize)
         let ft = options.frameTokens
         let frameCount = (tokens.count + ft - 1) / ft
-        let compressed = ResultSlots<Result<([UInt8], UInt32), LMError>>(count: frameCount)
+        let compressed = ResultSlots<Result<CompressedFrame, LMError>>(count: frameCount)
         let src = SendableConstPointer(tokens.baseAddress!)
         let total = tokens.count
-        let vocabSize = UInt32(truncatingIfNeeded: options.vocabSize)
-        let level = options.level
         Parallel.forRanges(frameCount, parts: max(1, options.threads)) { range in
             let compressor = ZstdFrame.Compressor()
-            var raw = [UInt8](repeating: 0, count: ft * width)
             for f in range {
                 let lo = f * ft
                 let n = min(ft, total - lo)
-                var maxID: UInt32 = 0
-                raw.withUnsafeMutableBytes { dst in
-                    if width == 2 {
-                        let d = dst.baseAddress!.assumingMemoryBound(to: UInt16.self)
-                        for i in 0..<n {
-                            let t = src[lo &+ i]
-                            maxID = max(maxID, t)
-                            d[i] = UInt16(truncatingIfNeeded: t).littleEndian
-                        }
-                    } else {
-                        let d = dst.baseAddress!.assumingMemoryBound(to: UInt32.self)
-                        for i in 0..<n {
-                            let t = src[lo &+ i]
-                            maxID = max(maxID, t)
-                            d[i] = t.littleEndian
-                        }
-                    }
-                }
-                if maxID >= vocabSize {
-                    compressed[f] = .failure(LMError.badInput(file: path,
-                        "token id \(maxID) in frame \(f) is outside the vocabulary (size \(vocabSize))",
-                        fix: "shard with the vocabulary that produced these ids"))
-                    continue
-                }
-                let result: Result<([UInt8], UInt32), LMError> = raw.withUnsafeBytes { p in
-                    let body = UnsafeRawBufferPointer(rebasing: p[0..<(n * width)])
-                    do {
-                        return .success((try compressor.compress(body, level: level), CRC32.checksum(body)))
-                    } catch let e as LMError {
-                        return .failure(e)
-                    } catch {
-                        return .failure(LMError.io(file: path, "\(error)"))
-                    }
-                }
-                compressed[f] = result
+                compressed[f] = compressFrame(UnsafeBufferPointer(start: src.pointer + lo, count: n), index: f,
+                                              width: width, options: options, compressor: compressor, path: path)
             }
         }
-        var frames: [FrameEntry] = []
-        frames.reserveCapacity(frameCount)
-        var offset = ShardFormat.headerSize
-        var payloads: [[UInt8]] = []
-        payloads.reserveCapacity(frameCount)
-        for f in 0..<frameCount {
-            let (bytes, tokensCRC) = try compressed[f]!.get()
-            frames.append(FrameEntry(offset: offset, compressedSize: bytes.count,
-                                     tokenCount: min(ft, total - f * ft),
-                                     compressedCRC: CRC32.checksum(bytes), tokensCRC: tokensCRC))
-            offset += bytes.count
-            payloads.append(bytes)
+        return try assemble(frames: (0..<frameCount).map { try compressed[$0]!.get() }, tokenCount: total,
+                            documentEnds: documentEnds, to: path, options: options)
+    }
+
+    /// One compressed frame and the facts its index entry needs.
+    struct CompressedFrame: Sendable {
+        var bytes: [UInt8]
+        var tokenCount: Int
+        var tokensCRC: UInt32
+    }
+
+    /// Converts `tokens` to the on-disk width, checks ids, checksums and compresses them.
+    static func compressFrame(_ tokens: UnsafeBufferPointer<UInt32>, index f: Int, width: Int, options: Options,
+                              compressor: ZstdFrame.Compressor, path: String) -> Result<CompressedFrame, LMError> {
+        let n = tokens.count
+        var maxID: UInt32 = 0
+        let raw = [UInt8](unsafeUninitializedCapacity: n * width) { dst, count in
+            if width == 2 {
+                let d = UnsafeMutableRawPointer(dst.baseAddress!).assumingMemoryBound(to: UInt16.self)
+                for i in 0..<n {
+                    let t = tokens[i]
+                    maxID = max(maxID, t)
+                    d[i] = UInt16(truncatingIfNeeded: t).littleEndian
+                }
+            } else {
+                let d = UnsafeMutableRawPointer(dst.baseAddress!).assumingMemoryBound(to: UInt32.self)
+                for i in 0..<n {
+                    let t = tokens[i]
+                    maxID = max(maxID, t)
+                    d[i] = t.littleEndian
+                }
+            }
+            count = n * width
         }
-        let header = ShardHeader(tokenWidth: width, vocabFingerprint: options.vocabFingerprint,
+        if maxID >= UInt32(truncatingIfNeeded: options.vocabSize) {
+            return .failure(LMError.badInput(file: path,
+                "token id \(maxID) in frame \(f) is outside the vocabulary (size \(options.vocabSize))",
+                fix: "shard with the vocabulary that produced these ids"))
+        }
+        return raw.withUnsafeBytes { body in
+            do {
+                return .success(CompressedFrame(bytes: try compressor.compress(body, level: options.level),
+                                                tokenCount: n, tokensCRC: CRC32.checksum(body)))
+            } catch let e as LMError {
+                return .failure(e)
+            } catch {
+                return .failure(LMError.io(file: path, "\(error)"))
+            }
+        }
+    }
+
+    /// Writes header + `frames` + index to `path` atomically.
+    static func assemble(frames compressed: [CompressedFrame], tokenCount total: Int, documentEnds: [Int],
+                         to path: String, options: Options) throws -> Written {
+        var frames: [FrameEntry] = []
+        frames.reserveCapacity(compressed.count)
+        var offset = ShardFormat.headerSize
+        for c in compressed {
+            frames.append(FrameEntry(offset: offset, compressedSize: c.bytes.count, tokenCount: c.tokenCount,
+                                     compressedCRC: CRC32.checksum(c.bytes), tokensCRC: c.tokensCRC))
+            offset += c.bytes.count
+        }
+        let header = ShardHeader(tokenWidth: ShardFormat.tokenWidth(vocabSize: options.vocabSize),
+                                 vocabFingerprint: options.vocabFingerprint,
                                  vocabSize: options.vocabSize, tokenCount: total,
-                                 documentCount: documentEnds.count, frameTokens: ft,
-                                 frameCount: frameCount, indexOffset: offset)
+                                 documentCount: documentEnds.count, frameTokens: options.frameTokens,
+                                 frameCount: compressed.count, indexOffset: offset)
         let writer = try AtomicFileWriter(path: path)
         try writer.write(header.encoded())
-        for p in payloads { try writer.write(p) }
+        for c in compressed { try writer.write(c.bytes) }
         try writer.write(ShardIndex(frames: frames, documentEnds: documentEnds).encoded())
         try writer.commit()
-        return Written(path: path, tokens: total, documents: documentEnds.count, frames: frameCount,
+        return Written(path: path, tokens: total, documents: documentEnds.count, frames: compressed.count,
                        bytes: header.fileSize)
     }
 }

@@ -156,14 +156,23 @@ public enum Sharder {
             return "\(ProgressReporter.count(Double(summary.tokensEncoded) / secs)) tok/s  ratio \(String(format: "%.2f", ratio))×"
         }
 
+        func shardName(_ s: Split, _ number: Int) -> String {
+            "\(s.rawValue)-\(String(format: "%05d", number)).\(ShardFormat.fileExtension)"
+        }
+        func builder(_ s: Split) -> ShardBuilder {
+            let open = splits[s]!
+            if let b = open.builder { return b }
+            let b = ShardBuilder(path: (p.output as NSString).appendingPathComponent(shardName(s, open.number)),
+                                 options: writerOptions)
+            open.builder = b
+            return b
+        }
         func closeShard(_ s: Split) throws {
-            guard let open = splits[s], !open.tokens.isEmpty else { return }
-            let name = "\(s.rawValue)-\(String(format: "%05d", open.number)).\(ShardFormat.fileExtension)"
-            try writer.submit(name: name, split: s, tokens: open.tokens, documentEnds: open.documentEnds,
+            guard let open = splits[s], let b = open.builder, b.tokenCount > 0 else { return }
+            try writer.submit(name: shardName(s, open.number), split: s, builder: b,
                               firstDocument: open.firstDocument, endDocument: open.nextDocument)
             open.number += 1
-            open.tokens = []          // handed to the writer, not copied
-            open.documentEnds = []
+            open.builder = nil
             open.firstDocument = open.nextDocument
         }
 
@@ -182,14 +191,15 @@ public enum Sharder {
                 let d = batchIndexes[k]
                 let s: Split = isValidation(document: d, fraction: p.valFraction, seed: p.splitSeed) ? .val : .train
                 let open = splits[s]!
-                if open.tokens.isEmpty { open.firstDocument = d }
-                open.tokens.append(contentsOf: ids)
-                open.tokens.append(p.endOfTextID)
-                open.documentEnds.append(open.tokens.count)
+                let b = builder(s)
+                if b.tokenCount == 0 { open.firstDocument = d }
+                b.append(ids)
+                b.append(p.endOfTextID)
+                b.endDocument()
                 open.nextDocument = d + 1
                 summary.tokensEncoded += ids.count + 1
                 if s == .train { summary.trainTokens += ids.count + 1 } else { summary.valTokens += ids.count + 1 }
-                if open.tokens.count >= p.shardTokens { try closeShard(s) }
+                if b.tokenCount >= p.shardTokens { try closeShard(s) }
             }
             progress.advance(by: Int64(batchBytes), note: note())
             batch.removeAll(keepingCapacity: true)
@@ -243,8 +253,8 @@ public enum Sharder {
         /// One past the last document index this split has taken (or kept).
         var nextDocument: Int
         var firstDocument = 0
-        var tokens: [UInt32] = []
-        var documentEnds: [Int] = []
+        /// The shard being filled (nil until its first document).
+        var builder: ShardBuilder?
 
         init(split: Split, number: Int, nextDocument: Int) {
             self.split = split

@@ -1,30 +1,69 @@
 import CBLAS
+import LMSupport
 
-/// OpenBLAS settings. `Matmul` is the only caller of `cblas_sgemm`; this is the only other
-/// place OpenBLAS is touched.
+/// OpenBLAS settings and lmkit's matmul threading. `Matmul` is the only caller of the BLAS
+/// routines; this is the only other place OpenBLAS is touched.
+///
+/// Threading (see Performance notes in `Matmul`): by default (`.lmkit`) OpenBLAS itself runs
+/// single-threaded and `Matmul` splits each large product into `threads` row or column blocks
+/// that run in parallel (one single-threaded sgemm each). `.openBLAS` leaves the splitting to
+/// OpenBLAS's own thread pool instead.
 public enum BLAS {
-    /// Sets the number of threads OpenBLAS uses for every following sgemm (`--threads`).
-    public static func setThreads(_ n: Int) {
-        openblas_set_num_threads(Int32(max(1, n)))
+    /// Who parallelises a matmul.
+    public enum Threading: Sendable {
+        /// OpenBLAS at one thread; `Matmul` splits products across `BLAS.threads` tasks.
+        case lmkit
+        /// OpenBLAS's thread pool with `BLAS.threads` threads.
+        case openBLAS
     }
+
+    nonisolated(unsafe) private static var _threads = Threads.available
+    nonisolated(unsafe) private static var _threading: Threading = environmentThreading
+
+    private static var environmentThreading: Threading {
+        ProcessInfo.processInfo.environment["LMKIT_BLAS_THREADING"] == "openblas" ? .openBLAS : .lmkit
+    }
+
+    /// Threads every following matmul uses (`--threads`). Call before training, not concurrently.
+    public static func setThreads(_ n: Int) {
+        _threads = max(1, n)
+        apply()
+    }
+
+    /// Chooses who parallelises matmuls (default `.lmkit`, or `LMKIT_BLAS_THREADING=openblas`).
+    public static func setThreading(_ t: Threading) {
+        _threading = t
+        apply()
+    }
+
+    /// Threads matmuls use.
+    public static var threads: Int { _threads }
+    /// Who parallelises matmuls.
+    public static var threading: Threading { _threading }
+
+    private static func apply() {
+        openblas_set_num_threads(Int32(_threading == .openBLAS ? _threads : 1))
+    }
+
+    /// Puts OpenBLAS in the configured mode before the first product (it starts with all cores).
+    static let configured: Void = { apply() }()
 
     /// OpenBLAS's build description (version, core type, threading), for benchmark reports.
     public static var configuration: String {
         guard let p = openblas_get_config() else { return "unknown" }
         return String(cString: p)
     }
-}
 
-extension BLAS {
-    /// Runs `body` with OpenBLAS limited to `n` threads, then restores the previous count.
-    public static func withThreads<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
+    /// Runs `body` with OpenBLAS limited to one thread (for code that is already parallel), then
+    /// restores the previous count.
+    public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+        _ = configured
         let previous = Int(openblas_get_num_threads())
-        if previous == n { return try body() }
-        openblas_set_num_threads(Int32(n))
+        if previous == 1 { return try body() }
+        openblas_set_num_threads(1)
         defer { openblas_set_num_threads(Int32(previous)) }
         return try body()
     }
-
-    /// OpenBLAS's current thread count.
-    public static var threads: Int { Int(openblas_get_num_threads()) }
 }
+
+import Foundation

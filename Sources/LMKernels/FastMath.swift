@@ -48,3 +48,52 @@ public enum FastMath {
     @inlinable @inline(__always)
     public static func tanh(_ x: Float) -> Float { tanh(Vector(repeating: x))[0] }
 }
+
+/// Vectorised reductions. Swift (like C) does not reorder floating-point additions, so a plain
+/// `for` loop summing floats runs one dependent add at a time; these keep 16 partial sums.
+public enum Reduce {
+    /// Σ_{i<n} x[i].
+    @inlinable @inline(__always)
+    public static func sum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = FastMath.Vector(repeating: 0)
+        var i = 0
+        while i + 16 <= n {
+            acc += UnsafeRawPointer(x + i).loadUnaligned(as: FastMath.Vector.self)
+            i += 16
+        }
+        var s = acc.sum()
+        while i < n { s += x[i]; i += 1 }
+        return s
+    }
+
+    /// Σ_{i<n} a[i]·b[i].
+    @inlinable @inline(__always)
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = FastMath.Vector(repeating: 0)
+        var i = 0
+        while i + 16 <= n {
+            acc += UnsafeRawPointer(a + i).loadUnaligned(as: FastMath.Vector.self)
+                * UnsafeRawPointer(b + i).loadUnaligned(as: FastMath.Vector.self)
+            i += 16
+        }
+        var s = acc.sum()
+        while i < n { s += a[i] * b[i]; i += 1 }
+        return s
+    }
+
+    /// Σ_{i<n} (x[i] − m)².
+    @inlinable @inline(__always)
+    public static func sumOfSquaredDeviations(_ x: UnsafePointer<Float>, _ n: Int, mean m: Float) -> Float {
+        let mv = FastMath.Vector(repeating: m)
+        var acc = FastMath.Vector(repeating: 0)
+        var i = 0
+        while i + 16 <= n {
+            let d = UnsafeRawPointer(x + i).loadUnaligned(as: FastMath.Vector.self) - mv
+            acc += d * d
+            i += 16
+        }
+        var s = acc.sum()
+        while i < n { let d = x[i] - m; s += d * d; i += 1 }
+        return s
+    }
+}

@@ -1,7 +1,8 @@
 import CBLAS
 import LMSupport
 
-/// Dense layers: `out = inp · W (+ b)`, the only caller of `cblas_sgemm` in lmkit.
+/// Dense layers: `out = inp · W (+ b)`, the only caller of `cblas_sgemm` (and of `cblas_sgemv`,
+/// used for single-row products) in lmkit.
 ///
 /// Two weight layouts, so that checkpoints need no transposes:
 /// - `.inputMajor` — W is (C, OC), Hugging Face GPT-2's `Conv1D` (`c_attn`, `c_proj`, `c_fc`):
@@ -9,11 +10,15 @@ import LMSupport
 /// - `.outputMajor` — W is (OC, C), `nn.Linear`/llm.c's layout (the tied head uses wte (Vp, C)
 ///   this way): out = inp · Wᵀ + b.
 ///
-/// Performance notes: all three products of a layer are single sgemm calls over all N = B·T
-/// rows (OpenBLAS picks its own blocking and threads, set with `BLAS.setThreads`). The bias is
+/// Performance notes: all three products of a layer are sgemm calls over all N = B·T rows. By
+/// default OpenBLAS runs single-threaded and `parallelGemm` splits C into one row (or column)
+/// block per thread: OpenBLAS's own pool leaves its idle worker spinning in `sched_yield` after
+/// every call (30 % of all cycles in a sampling profile), which steals a core from the
+/// Dispatch-parallel kernels (attention, GELU, LayerNorm) that run between matmuls. The bias is
 /// copied into `out` first and sgemm runs with β = 1, which measured the same as adding it
 /// after. `dbias` is a column sum done here, parallel over column ranges (deterministic: each
-/// column is summed in row order whatever the thread count).
+/// column is summed in row order whatever the thread count). A single row (KV-cache sampling)
+/// goes through `cblas_sgemv`.
 public enum Matmul {
     /// How W is stored; see the type's documentation.
     public enum WeightLayout: Sendable {
@@ -24,13 +29,44 @@ public enum Matmul {
     }
 
     /// C (M×N, leading dimension ldc) = α · op(A) · op(B) + β · C, row-major: a thin wrapper of
-    /// `cblas_sgemm` for the kernels that multiply strided slices (attention).
+    /// `cblas_sgemm` for kernels that multiply strided slices (attention). Runs as one call on
+    /// the calling thread (OpenBLAS may still use its own pool in `.openBLAS` threading).
     @inline(__always)
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// `gemm` split into `BLAS.threads` blocks of C's rows (or columns, when C is wider than tall)
+    /// run in parallel, each a single-threaded sgemm (`.lmkit` threading); one call otherwise.
+    public static func parallelGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+                                    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                                    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        _ = BLAS.configured
+        let parts = BLAS.threading == .lmkit && m * n * k >= 1 << 21 ? min(BLAS.threads, max(m, n) / 16) : 1
+        if parts <= 1 {
+            gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                 beta: beta, c: c, ldc: ldc)
+            return
+        }
+        let ap = SendableConstPointer(a), bp = SendableConstPointer(b), cp = SendablePointer(c)
+        if m >= n {
+            Parallel.forEach(parts, threads: parts) { i in
+                let lo = (m * i / parts) & ~7, hi = i == parts - 1 ? m : (m * (i + 1) / parts) & ~7
+                let aOff = transA ? lo : lo * lda
+                gemm(transA: transA, transB: transB, m: hi - lo, n: n, k: k, alpha: alpha, a: ap.pointer + aOff,
+                     lda: lda, b: bp.pointer, ldb: ldb, beta: beta, c: cp.pointer + lo * ldc, ldc: ldc)
+            }
+        } else {
+            Parallel.forEach(parts, threads: parts) { i in
+                let lo = (n * i / parts) & ~15, hi = i == parts - 1 ? n : (n * (i + 1) / parts) & ~15
+                let bOff = transB ? lo * ldb : lo
+                gemm(transA: transA, transB: transB, m: m, n: hi - lo, k: k, alpha: alpha, a: ap.pointer, lda: lda,
+                     b: bp.pointer + bOff, ldb: ldb, beta: beta, c: cp.pointer + lo, ldc: ldc)
+            }
+        }
     }
 
     /// out (N, OC) = inp (N, C) · W (+ bias (OC)); W is (C, OC) or (OC, C) per `layout`.
@@ -44,12 +80,18 @@ public enum Matmul {
             for r in 0..<n { (out + r &* oc).update(from: bias, count: oc) }
             beta = 1
         }
+        if n == 1 {  // one row (KV-cache inference): a matrix-vector product
+            cblas_sgemv(CblasRowMajor, layout == .inputMajor ? CblasTrans : CblasNoTrans,
+                        Int32(layout == .inputMajor ? c : oc), Int32(layout == .inputMajor ? oc : c), 1, weight,
+                        Int32(layout == .inputMajor ? oc : c), inp, 1, beta, out, 1)
+            return
+        }
         switch layout {
         case .inputMajor:
-            gemm(transA: false, transB: false, m: n, n: oc, k: c, a: inp, lda: c, b: weight, ldb: oc,
+            parallelGemm(transA: false, transB: false, m: n, n: oc, k: c, a: inp, lda: c, b: weight, ldb: oc,
                  beta: beta, c: out, ldc: oc)
         case .outputMajor:
-            gemm(transA: false, transB: true, m: n, n: oc, k: c, a: inp, lda: c, b: weight, ldb: c,
+            parallelGemm(transA: false, transB: true, m: n, n: oc, k: c, a: inp, lda: c, b: weight, ldb: c,
                  beta: beta, c: out, ldc: oc)
         }
     }
@@ -67,20 +109,20 @@ public enum Matmul {
         switch layout {
         case .inputMajor:
             if let dinp {
-                gemm(transA: false, transB: true, m: n, n: c, k: oc, a: dout, lda: oc, b: weight, ldb: oc,
+                parallelGemm(transA: false, transB: true, m: n, n: c, k: oc, a: dout, lda: oc, b: weight, ldb: oc,
                      beta: inBeta, c: dinp, ldc: c)
             }
             if let dweight {
-                gemm(transA: true, transB: false, m: c, n: oc, k: n, a: inp, lda: c, b: dout, ldb: oc,
+                parallelGemm(transA: true, transB: false, m: c, n: oc, k: n, a: inp, lda: c, b: dout, ldb: oc,
                      beta: 1, c: dweight, ldc: oc)
             }
         case .outputMajor:
             if let dinp {
-                gemm(transA: false, transB: false, m: n, n: c, k: oc, a: dout, lda: oc, b: weight, ldb: c,
+                parallelGemm(transA: false, transB: false, m: n, n: c, k: oc, a: dout, lda: oc, b: weight, ldb: c,
                      beta: inBeta, c: dinp, ldc: c)
             }
             if let dweight {
-                gemm(transA: true, transB: false, m: oc, n: c, k: n, a: dout, lda: oc, b: inp, ldb: c,
+                parallelGemm(transA: true, transB: false, m: oc, n: c, k: n, a: dout, lda: oc, b: inp, ldb: c,
                      beta: 1, c: dweight, ldc: c)
             }
         }

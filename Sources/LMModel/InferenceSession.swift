@@ -10,34 +10,36 @@ import LMSupport
 ///
 /// Performance notes: the matmuls are sgemm calls with one row (OpenBLAS treats them as
 /// matrix-vector products). Inside the blocks OpenBLAS runs single-threaded: waking its second
-/// thread for each of the ~4L small products cost more than it saved (on a busy 2-core machine
-/// `small` fell to 62 tokens/s); only the Vp × C head uses all threads. Attention over the cache
-/// is a plain loop per head (t·hs MACs). All buffers are allocated once in `init`.
+/// thread for each of the ~4L small products cost more than it saved on a busy 2-core machine;
+/// only the Vp × C head uses all threads. Attention over the cache is a pointer loop per head
+/// (t·hs MACs); the first version indexed Swift arrays held by the class, whose exclusivity and
+/// bounds checks made `small` run at ~90 tokens/s. All buffers are one allocation made in `init`.
 public final class InferenceSession {
     /// The model this session reads (its weights must not change while the session is used).
     public let model: GPT
     /// Tokens appended so far (≤ `model.config.context`).
     public private(set) var count = 0
-    /// Keys and values per layer, (context, C) each.
-    private var keys: [[Float]]
-    private var values: [[Float]]
-    private var x, ln, qkv, y, proj, fc: [Float]
-    private var scores: [Float]
-    private var logitsBuffer: [Float]
-    private var mean: [Float] = [0], rstd: [Float] = [0]
+
+    private let storage: UnsafeMutablePointer<Float>
+    /// Keys and values of layer l: (context, C) each, at `keys + l·context·C`.
+    private let keys, values: UnsafeMutablePointer<Float>
+    private let x, ln, qkv, y, proj, fc, scores, logits, mean, rstd: UnsafeMutablePointer<Float>
 
     public init(_ model: GPT) {
         self.model = model
-        let c = model.config.channels, ctx = model.config.context
-        keys = Array(repeating: [Float](repeating: 0, count: ctx * c), count: model.config.layers)
-        values = keys
-        x = [Float](repeating: 0, count: c)
-        ln = x; y = x; proj = x
-        qkv = [Float](repeating: 0, count: 3 * c)
-        fc = [Float](repeating: 0, count: 4 * c)
-        scores = [Float](repeating: 0, count: ctx)
-        logitsBuffer = [Float](repeating: 0, count: model.config.paddedVocabSize)
+        let cfg = model.config, c = cfg.channels, ctx = cfg.context
+        let kv = cfg.layers * ctx * c
+        let sizes = [kv, kv, c, c, 3 * c, c, c, 4 * c, ctx, cfg.paddedVocabSize, 1, 1]
+        storage = .allocate(capacity: sizes.reduce(0, +))
+        storage.initialize(repeating: 0, count: sizes.reduce(0, +))
+        var p = storage
+        var ptrs: [UnsafeMutablePointer<Float>] = []
+        for s in sizes { ptrs.append(p); p += s }
+        keys = ptrs[0]; values = ptrs[1]; x = ptrs[2]; ln = ptrs[3]; qkv = ptrs[4]; y = ptrs[5]; proj = ptrs[6]
+        fc = ptrs[7]; scores = ptrs[8]; logits = ptrs[9]; mean = ptrs[10]; rstd = ptrs[11]
     }
+
+    deinit { storage.deallocate() }
 
     /// Feeds one token (0..<V) at position `count` and returns the V logits for the next token.
     /// Precondition: `count < model.config.context` (call `reset()` to start over).
@@ -47,92 +49,65 @@ public final class InferenceSession {
         precondition(token >= 0 && Int(token) < cfg.vocabSize, "InferenceSession: token \(token) outside 0..<\(cfg.vocabSize)")
         let pos = count
         model.parameters.withUnsafeBufferPointer { pb in
-            BLAS.withThreads(1) { step(pb.baseAddress!, token: Int(token), pos: pos) }
-            head(pb.baseAddress!)
+            BLAS.singleThreaded { blocks(pb.baseAddress!, token: Int(token), pos: pos) }
+            Matmul.forward(out: logits, inp: ln, weight: pb.baseAddress! + model.parameterLayout.wte, bias: nil,
+                           rows: 1, inChannels: cfg.channels, outChannels: cfg.paddedVocabSize, layout: .outputMajor)
         }
         count += 1
-        return Array(logitsBuffer[0..<cfg.vocabSize])
+        return Array(UnsafeBufferPointer(start: logits, count: cfg.vocabSize))
     }
 
     /// Forgets every appended token.
     public func reset() { count = 0 }
 
-    private func step(_ p: UnsafePointer<Float>, token: Int, pos: Int) {
+    /// Embedding, every block and ln_f for one token at `pos`; leaves ln_f(x) in `ln`.
+    private func blocks(_ p: UnsafePointer<Float>, token: Int, pos: Int) {
         let cfg = model.config, lay = model.parameterLayout
-        let c = cfg.channels, nh = cfg.heads, hs = cfg.headSize
+        let c = cfg.channels, nh = cfg.heads, hs = cfg.headSize, ctx = cfg.context
         let scale = 1 / Float(hs).squareRoot()
-        for i in 0..<c { x[i] = p[lay.wte + token * c + i] + p[lay.wpe + pos * c + i] }
+        let wte = p + (lay.wte + token &* c), wpe = p + (lay.wpe + pos &* c)
+        for i in 0..<c { x[i] = wte[i] + wpe[i] }
         for (l, w) in lay.blocks.enumerated() {
-            layerNorm(p, w.ln1w, w.ln1b, into: &ln)
-            matmul(p, &qkv, ln, w.qkvw, w.qkvb, c, 3 * c)
-            for i in 0..<c {
-                keys[l][pos * c + i] = qkv[c + i]
-                values[l][pos * c + i] = qkv[2 * c + i]
-            }
-            keys[l].withUnsafeBufferPointer { kb in
-                values[l].withUnsafeBufferPointer { vb in
-                    for h in 0..<nh {
-                        let ho = h * hs
-                        var m = -Float.infinity
-                        for j in 0...pos {
-                            var dot: Float = 0
-                            let kr = kb.baseAddress! + j * c + ho
-                            for d in 0..<hs { dot += qkv[ho + d] * kr[d] }
-                            scores[j] = dot * scale
-                            m = max(m, scores[j])
-                        }
-                        var z: Float = 0
-                        for j in 0...pos { scores[j] = FastMath.exp(scores[j] - m); z += scores[j] }
-                        for d in 0..<hs { y[ho + d] = 0 }
-                        for j in 0...pos {
-                            let pj = scores[j] / z
-                            let vr = vb.baseAddress! + j * c + ho
-                            for d in 0..<hs { y[ho + d] += pj * vr[d] }
-                        }
-                    }
+            LayerNorm.forward(out: ln, mean: mean, rstd: rstd, inp: x, weight: p + w.ln1w, bias: p + w.ln1b, rows: 1,
+                              channels: c, threads: 1)
+            Matmul.forward(out: qkv, inp: ln, weight: p + w.qkvw, bias: p + w.qkvb, rows: 1, inChannels: c,
+                           outChannels: 3 * c)
+            let kl = keys + l &* ctx &* c, vl = values + l &* ctx &* c
+            (kl + pos &* c).update(from: qkv + c, count: c)
+            (vl + pos &* c).update(from: qkv + 2 &* c, count: c)
+            for h in 0..<nh {
+                let q = qkv + h &* hs, yh = y + h &* hs
+                var m = -Float.infinity
+                for j in 0...pos {
+                    let kr = kl + (j &* c &+ h &* hs)
+                    var dot: Float = 0
+                    for d in 0..<hs { dot += q[d] * kr[d] }
+                    scores[j] = dot * scale
+                    m = max(m, scores[j])
+                }
+                var z: Float = 0
+                for j in 0...pos { scores[j] = FastMath.exp(scores[j] - m); z += scores[j] }
+                let inv = 1 / z
+                yh.update(repeating: 0, count: hs)
+                for j in 0...pos {
+                    let pj = scores[j] * inv
+                    let vr = vl + (j &* c &+ h &* hs)
+                    for d in 0..<hs { yh[d] += pj * vr[d] }
                 }
             }
-            matmul(p, &proj, y, w.attprojw, w.attprojb, c, c)
+            Matmul.forward(out: proj, inp: y, weight: p + w.attprojw, bias: p + w.attprojb, rows: 1, inChannels: c,
+                           outChannels: c)
             for i in 0..<c { x[i] += proj[i] }
-            layerNorm(p, w.ln2w, w.ln2b, into: &ln)
-            matmul(p, &fc, ln, w.fcw, w.fcb, c, 4 * c)
-            fc.withUnsafeMutableBufferPointer { f in
-                GELU.forward(out: f.baseAddress!, inp: f.baseAddress!, count: 4 * c, threads: 1)
-            }
-            matmul(p, &proj, fc, w.fcprojw, w.fcprojb, 4 * c, c)
+            LayerNorm.forward(out: ln, mean: mean, rstd: rstd, inp: x, weight: p + w.ln2w, bias: p + w.ln2b, rows: 1,
+                              channels: c, threads: 1)
+            Matmul.forward(out: fc, inp: ln, weight: p + w.fcw, bias: p + w.fcb, rows: 1, inChannels: c,
+                           outChannels: 4 * c)
+            GELU.forward(out: fc, inp: fc, count: 4 * c, threads: 1)
+            Matmul.forward(out: proj, inp: fc, weight: p + w.fcprojw, bias: p + w.fcprojb, rows: 1, inChannels: 4 * c,
+                           outChannels: c)
             for i in 0..<c { x[i] += proj[i] }
         }
-        layerNorm(p, lay.lnfw, lay.lnfb, into: &ln)
-    }
-
-    /// logits (Vp) = ln_f(x) · wteᵀ, with all BLAS threads (the one large product of a step).
-    private func head(_ p: UnsafePointer<Float>) {
-        let cfg = model.config, lay = model.parameterLayout, c = cfg.channels
-        ln.withUnsafeBufferPointer { lb in
-            logitsBuffer.withUnsafeMutableBufferPointer { ob in
-                Matmul.forward(out: ob.baseAddress!, inp: lb.baseAddress!, weight: p + lay.wte, bias: nil, rows: 1,
-                               inChannels: c, outChannels: cfg.paddedVocabSize, layout: .outputMajor)
-            }
-        }
-    }
-
-    private func layerNorm(_ p: UnsafePointer<Float>, _ w: Int, _ b: Int, into out: inout [Float]) {
-        let c = model.config.channels
-        x.withUnsafeBufferPointer { xb in
-            out.withUnsafeMutableBufferPointer { ob in
-                LayerNorm.forward(out: ob.baseAddress!, mean: &mean, rstd: &rstd, inp: xb.baseAddress!,
-                                  weight: p + w, bias: p + b, rows: 1, channels: c, threads: 1)
-            }
-        }
-    }
-
-    private func matmul(_ p: UnsafePointer<Float>, _ out: inout [Float], _ inp: [Float], _ w: Int, _ b: Int,
-                        _ c: Int, _ oc: Int) {
-        inp.withUnsafeBufferPointer { ib in
-            out.withUnsafeMutableBufferPointer { ob in
-                Matmul.forward(out: ob.baseAddress!, inp: ib.baseAddress!, weight: p + w, bias: p + b, rows: 1,
-                               inChannels: c, outChannels: oc)
-            }
-        }
+        LayerNorm.forward(out: ln, mean: mean, rstd: rstd, inp: x, weight: p + lay.lnfw, bias: p + lay.lnfb, rows: 1,
+                          channels: c, threads: 1)
     }
 }

@@ -22,6 +22,7 @@ enum BenchmarkRegistry {
     static var all: [BenchmarkGroup] {
         [
             PreTokenizerBench.group,
+            TrainerBench.group,
             EncodeBench.group,
             DataBench.group,
             BenchmarkGroup(name: "model", run: ModelBench.run),

@@ -13,6 +13,13 @@ import LMTokenizer
 /// sharding costs beyond encoding (compression, checksums, writing).
 ///
 ///     swift run -c release lmkit-bench data [--tokens N] [--corpus FILE.txt --vocab V]
+/// User + system CPU seconds of this process so far.
+func cpuSeconds() -> Double {
+    var u = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+}
+
 enum DataBench {
     static var group: BenchmarkGroup { BenchmarkGroup(name: "data", run: run) }
 
@@ -95,12 +102,22 @@ enum DataBench {
         // Interleaved repeats (encode, shard, encode, shard, …) so that both see the same machine
         // load: the ratio is what matters on a shared, noisy machine.
         var encodeTimes: [Double] = [], shardTimes: [Double] = [], ratios: [Double] = []
+        var encodeCPU: [Double] = [], shardCPU: [Double] = []
         for _ in 0..<5 {
+            var c0 = cpuSeconds()
             let e = medianSeconds(repeats: 1) { tokens = tokenizer.encodeOrdinaryBatch(docs).reduce(0) { $0 + $1.count } }
+            encodeCPU.append(cpuSeconds() - c0)
+            c0 = cpuSeconds()
             let s = medianSeconds(repeats: 1) {
                 try? FileManager.default.removeItem(atPath: dir)
-                try! Sharder.run(p, source: DocumentArray(docBytes), encode: { tokenizer.encodeOrdinary(bytes: $0) })
+                try! Sharder.run(p, source: DocumentArray(docBytes), encode: { bytes in
+                    // Valid UTF-8 (it came from a String), as LMCorpus guarantees for `lmkit shard`.
+                    var out: [UInt32] = []
+                    bytes.withUnsafeBytes { tokenizer.encodeValidUTF8($0, appendingTo: &out) }
+                    return out
+                })
             }
+            shardCPU.append(cpuSeconds() - c0)
             encodeTimes.append(e); shardTimes.append(s); ratios.append(e / s)
         }
         func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
@@ -113,6 +130,8 @@ enum DataBench {
                             unit: "MB/s", repeats: 5),
             BenchmarkResult(group: "data", name: "shard_vs_encode_ratio[\(name)]", median: median(ratios),
                             unit: "x (median of interleaved pairs)", repeats: 5),
+            BenchmarkResult(group: "data", name: "shard_vs_encode_cpu_ratio[\(name)]", median: median(encodeCPU) / median(shardCPU),
+                            unit: "x (CPU seconds of encode / of shard)", repeats: 5),
         ]
     }
 }

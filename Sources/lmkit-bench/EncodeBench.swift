@@ -7,7 +7,8 @@ import LMTokenizer
 //   lmkit-bench encode [--quick] [--json]
 //
 // For each vocabulary (r50k = Vocab/gpt2.vocab; cl100k from ../shared when present) and each text
-// (Tiny Shakespeare from Corpora/; the first 8 MB of the Gutenberg corpus when ../shared exists):
+// (Tiny Shakespeare from Corpora/; when ../shared exists, the first 8 MB of the Gutenberg corpus
+// and all 388 UDHR texts joined with "\n" — 3.1 MB, multilingual, mostly multi-token pieces):
 //   single        encodeOrdinary of the whole text on one thread (what tiktoken's encode_ordinary does), wall time
 //   single-cpu    the same, thread CPU time (robust when other processes share the cores)
 //   batchN        encodeOrdinaryBatch of ~64 kB newline-aligned chunks on all N cores, wall time
@@ -35,6 +36,8 @@ enum EncodeBench {
         if hasShared, let g = zstdHead(shared + "/gutenberg-en-A.txt.zst", bytes: quick ? 2_000_000 : 8_000_000) {
             texts.append(("gutenberg8MB", g))
         }
+
+        if hasShared, let u = udhrText(shared + "/multilingual/udhr2-multilingual-A.jsonl") { texts.append(("udhr", u)) }
 
         var results: [BenchmarkResult] = []
         for (vname, vocab) in vocabs {
@@ -89,6 +92,19 @@ enum EncodeBench {
         }
         times.sort()
         return times[times.count / 2]
+    }
+
+    /// All UDHR texts (388 languages) joined with "\n": the multilingual case, where most pieces need merges.
+    static func udhrText(_ path: String) -> [UInt8]? {
+        guard let bytes = try? FileIO.readBytes(path) else { return nil }
+        var out: [UInt8] = []
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            guard let o = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                  let t = o["text"] as? String else { continue }
+            if !out.isEmpty { out.append(UInt8(ascii: "\n")) }
+            out += Array(t.utf8)
+        }
+        return out.isEmpty ? nil : out
     }
 
     /// Chunks of about `target` bytes ending at newlines.

@@ -49,8 +49,20 @@ enum KernelBench {
                 add("fastmath.exp", s3 / Double(n) * 1e9, "ns/element")
             }
         }
-        // Attention forward+backward, small's shape: B=1 slice of (T=256, C=384, NH=6).
-        let t = 256, c = 384, nh = 6
+        let defaultBlock = Attention.blockRows
+        for (t, c, nh) in [(256, 384, 6), (128, 128, 4)] {
+            for block in [32, 64, 128, 256] where block <= t {
+                Attention.blockRows = block
+                attention(t: t, c: c, nh: nh, block: block, &rng, add)
+            }
+        }
+        Attention.blockRows = defaultBlock
+        sgemm(add)
+        return results
+    }
+
+    static func attention(t: Int, c: Int, nh: Int, block: Int, _ rng: inout SeededRNG,
+                          _ add: (String, Double, String) -> Void) {
         let qkv = (0..<(t * 3 * c)).map { _ in rng.nextGaussian() }
         var out = [Float](repeating: 0, count: t * c), att = [Float](repeating: 0, count: nh * t * t)
         var dqkv = [Float](repeating: 0, count: t * 3 * c), scratch = [Float](repeating: 0, count: t * t)
@@ -61,7 +73,7 @@ enum KernelBench {
                         Attention.forward(out: o.baseAddress!, att: a.baseAddress!, qkv: q.baseAddress!, batch: 1, time: t,
                                           channels: c, heads: nh, threads: 1)
                     }
-                    add("attention.forward.T256C384", s * 1e3, "ms (1 thread)")
+                    add("attention.forward.T\(t)C\(c)NH\(nh).block\(block)", s * 1e3, "ms (1 thread)")
                     dqkv.withUnsafeMutableBufferPointer { d in
                         scratch.withUnsafeMutableBufferPointer { sc in
                             let s2 = median(5) {
@@ -69,12 +81,15 @@ enum KernelBench {
                                                    att: a.baseAddress!, scratch: sc.baseAddress!, batch: 1, time: t,
                                                    channels: c, heads: nh, threads: 1)
                             }
-                            add("attention.backward.T256C384", s2 * 1e3, "ms (1 thread)")
+                            add("attention.backward.T\(t)C\(c)NH\(nh).block\(block)", s2 * 1e3, "ms (1 thread)")
                         }
                     }
                 }
             }
         }
+    }
+
+    static func sgemm(_ add: (String, Double, String) -> Void) {
         // sgemm, one thread, the MLP shape of `small` at B·T = 4096.
         let m = 4096, k = 384, nn = 1536
         let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: k * nn)
@@ -90,6 +105,5 @@ enum KernelBench {
                 }
             }
         }
-        return results
     }
 }

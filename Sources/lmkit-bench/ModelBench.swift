@@ -7,7 +7,7 @@ import LMSupport
 /// MFU against the sgemm rate measured in the same run, a per-kernel profile of one step, KV-cache
 /// sampling speed and peak RSS.
 ///
-///     swift run -c release lmkit-bench model [--threads N] [--configs tiny,small,gpt2s] [--json]
+///     swift run -c release lmkit-bench model [--threads N] [--configs tiny,small,gpt2s] [--sample-only] [--json]
 ///
 /// Configs (V = 65, Tiny Shakespeare characters, except GPT-2's 50257):
 ///   tiny   4 layers, 4 heads, 128 wide, context 128, batch 32
@@ -45,7 +45,13 @@ enum ModelBench {
         printError("model: OpenBLAS \(BLAS.configuration), \(threads) threads; sgemm \(String(format: "%.1f", peak)) GFLOP/s")
         add("sgemm_gflops", peak, "GFLOP/s", 5)
         add("threads", Double(threads), "threads", 1)
+        let sampleOnly = args.contains("--sample-only")
         for c in cases where wanted.contains(c.name) {
+            if sampleOnly {
+                let sampling = sampleRate(c.config)
+                add("\(c.name).sample_tokens_per_s", sampling, "tokens/s", 3)
+                continue
+            }
             let r = trainStep(c, threads: threads)
             let flops = c.config.flopsPerToken(time: c.config.context)
             let gflops = r.tokensPerSecond * flops / 1e9
@@ -53,6 +59,9 @@ enum ModelBench {
             add("\(c.name).gflops", gflops, "GFLOP/s", c.steps)
             add("\(c.name).mfu_pct", 100 * gflops / peak, "% of sgemm", c.steps)
             add("\(c.name).step_ms", 1000 * r.stepSeconds, "ms", c.steps)
+            // CPU seconds per step (all threads): on a busy machine wall time is inflated, this is not.
+            add("\(c.name).cpu_s_per_step", r.cpuSecondsPerStep, "CPU s", c.steps)
+            add("\(c.name).cpu_gflops_per_core", Double(n(c)) * flops / r.cpuSecondsPerStep / 1e9, "GFLOP/CPU-s", c.steps)
             printError(String(format: "model/%@: %.0f tokens/s, %.1f GFLOP/s, MFU %.1f%% (%.1f ms/step, %d params)",
                               c.name, r.tokensPerSecond, gflops, 100 * gflops / peak, 1000 * r.stepSeconds,
                               c.config.parameterCount))
@@ -71,7 +80,8 @@ enum ModelBench {
     }
 
     /// Median seconds of one training step and a per-kernel profile of one extra step.
-    static func trainStep(_ c: Case, threads: Int) -> (tokensPerSecond: Double, stepSeconds: Double, profile: [String: Double]) {
+    static func trainStep(_ c: Case, threads: Int)
+        -> (tokensPerSecond: Double, stepSeconds: Double, cpuSecondsPerStep: Double, profile: [String: Double]) {
         let model = GPT(config: c.config, seed: 1)
         model.threads = threads
         let t = c.config.context, n = c.batch * t
@@ -86,7 +96,9 @@ enum ModelBench {
             opt.update(model, threads: threads)
         }
         step()  // warm-up: allocates activations, starts the BLAS threads
+        let cpu0 = cpuSeconds()
         let seconds = medianSeconds(repeats: c.steps, step)
+        let cpuPerStep = (cpuSeconds() - cpu0) / Double(c.steps)
         let profile = StepProfile()
         model.profile = profile
         let t0 = DispatchTime.now().uptimeNanoseconds
@@ -101,8 +113,18 @@ enum ModelBench {
         p["adamw (bench loop)"] = Double(t2 - t1) / 1e9
         let kernels = p.values.reduce(0, +) - p["adamw (bench loop)"]!
         p["other (zero grads, glue)"] = max(0, Double(t1 - t0) / 1e9 - kernels)
-        return (Double(n) / seconds, seconds, p)
+        return (Double(n) / seconds, seconds, cpuPerStep, p)
     }
+
+    /// User + system CPU seconds of the whole process so far (all threads).
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return s(usage.ru_utime) + s(usage.ru_stime)
+    }
+
+    static func n(_ c: Case) -> Int { c.batch * c.config.context }
 
     /// Tokens/s of `InferenceSession.append` over the first min(256, context) positions.
     static func sampleRate(_ config: GPTConfig) -> Double {
@@ -130,7 +152,7 @@ enum ModelBench {
                 b.withUnsafeBufferPointer { pb in
                     c.withUnsafeMutableBufferPointer { pc in
                         medianSeconds(repeats: 5) {
-                            Matmul.gemm(transA: false, transB: false, m: n, n: n, k: n, a: pa.baseAddress!, lda: n,
+                            Matmul.parallelGemm(transA: false, transB: false, m: n, n: n, k: n, a: pa.baseAddress!, lda: n,
                                         b: pb.baseAddress!, ldb: n, beta: 0, c: pc.baseAddress!, ldc: n)
                         }
                     }

@@ -29,6 +29,8 @@ struct LMKit: ParsableCommand {
         ShardsCommand.self,
         // Model
         PretrainCommand.self, SampleCommand.self, EvalCommand.self,
+        // Chat (SFT)
+        FinetuneCommand.self, ChatCommand.self,
     ]
 }
 

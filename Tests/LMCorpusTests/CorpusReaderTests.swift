@@ -2,6 +2,7 @@ import Foundation
 import LMCorpus
 import LMSupport
 import LMTestSupport
+import LMTokenizer
 import Testing
 
 private let compressionFixtures = TestData.repoPath("Tests/LMCompressionTests/Fixtures")
@@ -75,6 +76,17 @@ private func expectError(naming file: String, _ fragment: String, _ body: () thr
         _ = write(dir, "b/notes.csv", "skipped")
         _ = write(dir, "c.json", "[{\"text\": \"C1\"}, \"C2\"]")
         #expect(try documents([dir]) == ["A", "B1", "B2", "C1", "C2"])
+    }
+
+    @Test func forEachVisitsDocumentsWithTheirFiles() throws {
+        let dir = TestData.temporaryDirectory()
+        _ = write(dir, "a.txt", "one\n<|endoftext|>\ntwo\n")
+        _ = write(dir, "b.jsonl", "{\"text\": \"three\"}\n")
+        let r = try CorpusDocumentReader(inputs: [dir], options: .init(splitAtEndOfText: true))
+        var seen: [String] = []
+        try r.forEach { seen.append("\(($0.file as NSString).lastPathComponent)#\($0.indexInFile)=\(String(decoding: $0.bytes, as: UTF8.self))") }
+        #expect(seen == ["a.txt#0=one\n", "a.txt#1=two\n", "b.jsonl#0=three"])
+        #expect(r.bytesRead == 13)
     }
 
     @Test func jsonlWithCustomFieldAndBlankLines() throws {
@@ -177,6 +189,31 @@ private func expectError(naming file: String, _ fragment: String, _ body: () thr
             let first = b.bytes[0] | 0x20
             #expect(first >= 0x61 && first <= 0x7A, "chunk after \(a.bytes.count) bytes starts with \(b.bytes[0])")
         }
+    }
+
+    /// Pre-tokenizing chunk by chunk gives exactly the pieces of the whole text, for every
+    /// built-in pattern, on text full of the hard cases (trailing spaces, blank lines, CRLF,
+    /// non-ASCII, contractions and numbers at line starts).
+    @Test(arguments: [SplitPattern.gpt2, .cl100k, .o200k])
+    func chunksPreTokenizeLikeTheWholeText(pattern: SplitPattern) throws {
+        var text = Array(try FileIO.readBytes(TestData.repoPath("Corpora/tinyshakespeare.txt"))[0..<150_000])
+        let tricky = "Line with trailing spaces  \nNext\n\n\nAfter blanks\r\nCRLF line\n'tis 12345 numbers\n  indented\nÉtude café\n\u{3000}\nIdeographic space above\n"
+        for _ in 0..<300 { text += Array(tricky.utf8) }
+        let dir = TestData.temporaryDirectory()
+        let path = write(dir, "t.txt", text)
+        let pre = try PreTokenizer(pattern: pattern)
+        func pieces(_ bytes: [UInt8]) -> [[UInt8]] {
+            var out: [[UInt8]] = []
+            bytes.withUnsafeBytes { raw in pre.forEachPiece(in: raw) { out.append(Array(raw[$0])) } }
+            return out
+        }
+        let cs = try chunks([path], .init(chunkSize: 4096))
+        #expect(cs.count > 40)
+        let chunked = cs.flatMap { pieces($0.bytes) }, whole = pieces(text)
+        let firstDifference = zip(chunked, whole).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            ?? min(chunked.count, whole.count)
+        #expect(chunked.count == whole.count && firstDifference == whole.count,
+                "pieces differ from piece \(firstDifference) (\(chunked.count) vs \(whole.count) pieces)")
     }
 
     @Test func smallDocumentsArePackedWithTheirStarts() throws {

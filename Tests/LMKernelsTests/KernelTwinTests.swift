@@ -4,10 +4,12 @@ import LMSupport
 
 /// Every fast kernel against its naive Double twin.
 @Suite struct KernelTwinTests {
-    @Test(arguments: [Matmul.WeightLayout.inputMajor, .outputMajor])
-    func matmulMatchesNaive(layout: Matmul.WeightLayout) {
+    /// Small shapes run as one sgemm; the large ones (≥ 2²¹ MACs) are split into row blocks
+    /// (forward, dinp) and column blocks (dweight of the wide shape) by `parallelGemm`.
+    @Test(arguments: [Matmul.WeightLayout.inputMajor, .outputMajor], [(37, 24, 40), (300, 96, 80), (80, 64, 520)])
+    func matmulMatchesNaive(layout: Matmul.WeightLayout, shape: (Int, Int, Int)) {
         var r = Rand(1)
-        let n = 37, c = 24, oc = 40
+        let (n, c, oc) = shape
         let inp = r.doubles(n * c), w = r.doubles(c * oc), b = r.doubles(oc), dout = r.doubles(n * oc)
         let expected = Matmul.forwardNaive(inp: inp, weight: w, bias: b, rows: n, inChannels: c, outChannels: oc,
                                            layout: layout)

@@ -74,6 +74,7 @@ import LMTestSupport
         try #require(p.terminationStatus == 0, "transformers could not load the lmkit checkpoint")
         let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
         let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double])
+        print("lmkit → transformers round trip: \(line)")  // the recorded result (test log)
         let diff = try #require(json["relative_difference"])
         #expect(diff < 1e-5, "transformers loss \(json["transformers_loss"] ?? .nan) vs lmkit \(loss)")
     }

@@ -63,7 +63,7 @@ private struct Pair: Hashable { var a: Int; var b: Int }
         let trainer = try BPETrainer(.init(vocabSize: 512, threads: 2))
         let chunk = Array(text[0..<200_000])
         var given = false
-        let result = try trainer.train { defer { given = true }; return given ? nil : chunk }
+        let result = try trainer.train { defer { given = true }; return given ? nil : .init(chunk) }
         #expect(expected.count == 256)
         #expect(Array(result.vocabulary.tokens[256...]) == expected)
     }
@@ -89,17 +89,19 @@ private struct Pair: Hashable { var a: Int; var b: Int }
             chunks.append(Array(text[lo..<i])); lo = i
         }
         chunks.append(Array(text[lo..<120_000]))
-        func run(_ threads: Int) throws -> [[UInt8]] {
+        func run(_ threads: Int) throws -> [UInt8] {
             var k = 0
-            return try BPETrainer(.init(vocabSize: 400, threads: threads)).train {
+            let v = try BPETrainer(.init(vocabSize: 400, specialTokens: ["<|endoftext|>"], threads: threads)).train {
                 defer { k += 1 }
-                return k < chunks.count ? chunks[k] : nil
-            }.vocabulary.tokens
+                return k < chunks.count ? .init(chunks[k]) : nil
+            }.vocabulary
+            #expect(v.idLimit == 400)
+            return VocabularyFile.encode(v)  // the bytes `vocab train` writes
         }
         let one = try run(1)
+        #expect(try run(1) == one)
         #expect(try run(2) == one)
         #expect(try run(3) == one)
-        #expect(one.count == 400)
     }
 
     /// Cutting chunks after "\n" + ASCII letter gives the same vocabulary as one whole chunk.
@@ -123,7 +125,7 @@ private struct Pair: Hashable { var a: Int; var b: Int }
         var given = false
         let result = try BPETrainer(.init(vocabSize: 512, specialTokens: ["<|endoftext|>"], threads: 2)).train {
             defer { given = true }
-            return given ? nil : text
+            return given ? nil : .init(text)
         }
         let v = result.vocabulary
         #expect(v.rankCount == 511)
@@ -135,6 +137,17 @@ private struct Pair: Hashable { var a: Int; var b: Int }
             #expect(m.left < 256 + k && m.right < 256 + k)
             #expect(v.tokens[256 + k] == v.tokens[m.left] + v.tokens[m.right])
         }
+    }
+
+    /// Pieces never cross a document start inside a chunk.
+    @Test func documentStartsSplitPieces() throws {
+        let bytes = Array("abcabc".utf8)
+        var given = false
+        let v = try BPETrainer(.init(vocabSize: 300)).train {
+            defer { given = true }
+            return given ? nil : .init(bytes, documentStarts: [3])
+        }.vocabulary
+        #expect(mergedStrings(v) == ["ab", "abc"])  // "abcabc" as one piece would also learn "abcabc"
     }
 
     @Test func specialTokensAreNotTrainedOn() throws {
@@ -168,14 +181,14 @@ private struct Pair: Hashable { var a: Int; var b: Int }
         let trainer = try BPETrainer(.init(vocabSize: 300))
         var given = false
         #expect {
-            _ = try trainer.train { defer { given = true }; return given ? nil : [0x61, 0x62, 0xFF, 0x63] }
+            _ = try trainer.train { defer { given = true }; return given ? nil : .init([0x61, 0x62, 0xFF, 0x63]) }
         } throws: { error in
             (error as? LMError)?.description.contains("byte offset 2") == true
         }
     }
 
     @Test func pieceCounterCountsDistinctPieces() {
-        let c = PieceCounter(capacity: 16)
+        var c = PieceCounter(capacity: 16)
         var words: [String] = []
         for i in 0..<1000 { words.append("w\(i % 300)") }
         for w in words { Array(w.utf8).withUnsafeBytes { c.add($0) } }
@@ -183,6 +196,24 @@ private struct Pair: Hashable { var a: Int; var b: Int }
         var total: UInt64 = 0
         c.forEach { _, n in total += n }
         #expect(total == 1000)
+    }
+
+    /// Every binary string of length 1…12 is distinct: packed short keys and hashed long keys
+    /// never merge two different pieces.
+    @Test func pieceCounterKeepsSimilarPiecesApart() {
+        var c = PieceCounter(capacity: 16)
+        var expected = 0
+        for n in 1...12 {
+            for bits in 0..<(1 << n) {
+                let piece = (0..<n).map { (bits >> $0) & 1 == 1 ? UInt8(ascii: "b") : UInt8(ascii: "a") }
+                piece.withUnsafeBytes { c.add($0, count: UInt64(n)) }
+                expected += 1
+            }
+        }
+        #expect(c.uniqueCount == expected)
+        var ok = true
+        c.forEach { bytes, count in ok = ok && count == UInt64(bytes.count) }
+        #expect(ok)
     }
 
     @Test func mergeQueueOrdersByCountThenSmallestPair() {

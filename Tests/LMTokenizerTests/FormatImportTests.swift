@@ -46,6 +46,18 @@ import LMTestSupport
         }
     }
 
+    /// HF tokenizers runs Oniguruma, where `X{1,3}+` is not possessive: the export rewrites it.
+    @Test func exportedRegexIsOnigurumaSafe() throws {
+        let v = try tinyVocabulary(pattern: .cl100k)
+        let json = String(decoding: HFTokenizerFile.encode(v), as: UTF8.self)
+        #expect(json.contains(#"(?>\\p{N}{1,3})"#))
+        #expect(!json.contains(#"\\p{N}{1,3}+"#))
+        #expect(json.contains("\"ignore_merges\": true"))
+        let dir = TestData.temporaryDirectory()
+        try HFTokenizerFile.write(v, to: dir + "/t.json")
+        #expect(try HFTokenizerFile.read(dir + "/t.json").pattern == .cl100k)
+    }
+
     @Test func badFilesNameTheFile() throws {
         let dir = TestData.temporaryDirectory()
         let truncatedJSON = dir + "/t.json"

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Side-by-side encode speed: lmkit vs tiktoken vs Hugging Face tokenizers, same texts, same machine.
 
-Texts (identical bytes for every tool): Tiny Shakespeare (Corpora/) and the first 8 MB of the
-Gutenberg corpus cut back to a newline (as `lmkit-bench encode` reads it). Batch runs use the same
+Texts (identical bytes for every tool): Tiny Shakespeare (Corpora/), the first 8 MB of the
+Gutenberg corpus cut back to a newline, and the 388 UDHR texts joined with "\n" (multilingual),
+exactly as `lmkit-bench encode` reads them. Batch runs use the same
 ~64 kB newline-aligned chunks. Rates are MB/s of UTF-8 input, medians of 5 runs.
 
   tiktoken 1T     Encoding.encode_ordinary(text)
@@ -79,6 +80,8 @@ def main():
     raw = subprocess.run(["sh", "-c", f"zstd -dc '{os.path.join(a.shared, 'gutenberg-en-A.txt.zst')}' | head -c 8000000"],
                          check=True, capture_output=True).stdout
     texts["gutenberg8MB"] = raw[: raw.rfind(b"\n") + 1].decode()
+    udhr = os.path.join(a.shared, "multilingual", "udhr2-multilingual-A.jsonl")
+    texts["udhr"] = "\n".join(json.loads(l)["text"] for l in open(udhr, encoding="utf-8") if l.strip())
 
     print("lmkit numbers: running lmkit-bench encode ...", file=sys.stderr)
     out = subprocess.run([a.bench, "encode", "--json"], check=True, capture_output=True).stdout

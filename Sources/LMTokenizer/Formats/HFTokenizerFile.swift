@@ -103,7 +103,7 @@ public enum HFTokenizerFile {
             }
             if let b = obj["behavior"] as? String, b != "Isolated" { throw bad("Split behavior \(b) is not supported", fix) }
             if (obj["invert"] as? Bool) == true { throw bad("inverted Split is not supported", fix) }
-            return SplitPattern(name: regex)
+            return SplitPattern(name: fromOnigurumaRegex(regex))
         case "Sequence":
             let items = (obj["pretokenizers"] as? [Any]) ?? []
             var found: SplitPattern?
@@ -133,7 +133,7 @@ public enum HFTokenizerFile {
         }
         out += vocab.specialTokens.isEmpty ? "],\n" : "\n  ],\n"
         out += "  \"normalizer\": null,\n"
-        out += "  \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\", \"pattern\": {\"Regex\": \(json(vocab.pattern.regex))}, \"behavior\": \"Isolated\", \"invert\": false}, {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false}]},\n"
+        out += "  \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\", \"pattern\": {\"Regex\": \(json(onigurumaRegex(vocab.pattern.regex)))}, \"behavior\": \"Isolated\", \"invert\": false}, {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false}]},\n"
         out += "  \"post_processor\": null,\n"
         out += "  \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true},\n"
         out += "  \"model\": {\"type\": \"BPE\", \"dropout\": null, \"unk_token\": null, \"continuing_subword_prefix\": null, \"end_of_word_suffix\": null, \"fuse_unk\": false, \"byte_fallback\": false, \"ignore_merges\": true,\n"
@@ -164,6 +164,20 @@ public enum HFTokenizerFile {
         }
         out += "\n    ]\n  }\n}\n"
         return Array(out.utf8)
+    }
+
+    /// The split regex rewritten for Oniguruma (the engine of HF tokenizers): in its Ruby syntax
+    /// `X{m,n}+` means `(X{m,n})+`, not a possessive interval as in tiktoken's fancy-regex, so
+    /// cl100k's `\p{N}{1,3}+` would swallow whole digit runs. It becomes the atomic group
+    /// `(?>\p{N}{1,3})`, which is what the possessive form means. (Other possessive forms,
+    /// `?+ *+ ++`, mean the same in both engines.)
+    static func onigurumaRegex(_ regex: String) -> String {
+        regex.replacingOccurrences(of: #"\p{N}{1,3}+"#, with: #"(?>\p{N}{1,3})"#)
+    }
+
+    /// Reads back a regex written by `onigurumaRegex`.
+    static func fromOnigurumaRegex(_ regex: String) -> String {
+        regex.replacingOccurrences(of: #"(?>\p{N}{1,3})"#, with: #"\p{N}{1,3}+"#)
     }
 
     /// Writes a `tokenizer.json` atomically.

@@ -42,9 +42,13 @@ public struct TokenizeRequest: Sendable {
         if let field = jsonlField { return try runRecords(field: field, with: tokenizer) }
         var ids: [UInt32] = []
         ids.reserveCapacity(text.count / 3 + 16)
-        try text.withUnsafeBytes {
-            try tokenizer.encode($0, validUTF8: false, allowedSpecial: allowedSpecial,
-                                 disallowedSpecial: disallowedSpecial, appendingTo: &ids)
+        do {
+            try text.withUnsafeBytes {
+                try tokenizer.encode($0, validUTF8: false, allowedSpecial: allowedSpecial,
+                                     disallowedSpecial: disallowedSpecial, appendingTo: &ids)
+            }
+        } catch let e as LMError {
+            throw LMError(e.kind, file: e.file ?? source, e.message, fix: e.fix)
         }
         switch format {
         case .ids: return TokenRendering.ids(ids)
@@ -217,6 +221,9 @@ public struct DetokenizeRequest: Sendable {
 
     /// The exact bytes of the ids. Throws `LMError` for text that is not ids or an unknown id.
     public func run(with tokenizer: BPETokenizer) throws -> [UInt8] {
-        try tokenizer.decode(parseIDs())
+        let ids = try parseIDs()
+        do { return try tokenizer.decode(ids) } catch let e as LMError {
+            throw LMError(e.kind, file: source, e.message, fix: e.fix)
+        }
     }
 }

@@ -41,10 +41,20 @@ final class PieceCache {
 
     /// Writes the cached ids of piece `p[0..<n]` (hash `h`) to `dst` and returns their number; 0 on a miss.
     @inline(__always)
-    func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, to dst: UnsafeMutablePointer<UInt32>) -> Int {
+    func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, prefix pre: UInt64, hash h: UInt64,
+                to dst: UnsafeMutablePointer<UInt32>) -> Int {
         let s = slot(h)
-        guard s.load(as: UInt64.self) == h, Int(s.load(fromByteOffset: 8, as: UInt8.self)) == n,
-              memcmp(s + 10, p, n) == 0 else { return 0 }
+        guard s.load(as: UInt64.self) == h, Int(s.load(fromByteOffset: 8, as: UInt8.self)) == n else { return 0 }
+        // Compare without libc: the first 8 bytes (masked to n) against the piece's prefix, the
+        // rest with overlapping 8-byte loads that stay inside the slot and the piece.
+        let stored = UnsafeRawPointer(s + 10)
+        let first = stored.loadUnaligned(as: UInt64.self)
+        if n < 8 {
+            if first & ((1 &<< UInt64(truncatingIfNeeded: n &* 8)) &- 1) != pre { return 0 }
+        } else {
+            if first != pre { return 0 }
+            if n > 8 && !RankTables.equalAfterPrefix(stored, UnsafeRawPointer(p), n) { return 0 }
+        }
         let count = Int(s.load(fromByteOffset: 9, as: UInt8.self))
         UnsafeMutableRawPointer(dst).copyMemory(from: s + 32, byteCount: count &* 4)
         return count

@@ -15,7 +15,7 @@ import LMSupport
 //     This is exactly tiktoken's `ranks.get(piece[a..c])`: every part of a piece is a token at all
 //     times (parts start as single bytes and only become a concatenation that *is* a token), so
 //     "the bytes of parts i and i+1 form a token" ⇔ "(id_i, id_i+1) is in the pair table".
-//   Linear probing, load ≤ 0.5, power-of-two sizes. Built once per vocabulary in O(total token bytes).
+//   Linear probing (token table load ≤ 0.8, pair table ≤ 0.5), power-of-two sizes. Built once per vocabulary in O(total token bytes).
 // - Measured (thread CPU time, bpe-only on Tiny Shakespeare, r50k): separate key/rank/offset
 //   arrays with arena verification ~90 MB/s; one-line entries as above: see EncodeBench notes.
 // - Tried: Swift `Dictionary<[UInt8], Int>` (allocates a key per probe, ~10× slower).
@@ -49,6 +49,10 @@ final class RankTables: @unchecked Sendable {
     private let tokenEntries: UnsafeMutablePointer<TokenEntry>
     private let pairMask: Int
     private let pairEntries: UnsafeMutablePointer<UInt64>   // UInt64.max = empty
+    /// One bit per hash of every pair key (2^21 bits = 256 KB, stays in L2): most pairs the merge
+    /// loop asks about are not tokens, and a clear bit answers that without touching the table.
+    private let pairFilter: UnsafeMutablePointer<UInt64>
+    private static let filterBits = 21
     /// Number of (left, right) → merged entries.
     let pairCount: Int
 
@@ -80,8 +84,10 @@ final class RankTables: @unchecked Sendable {
         offsets[tokens.count] = o
         maxTokenLength = longest
 
+        // Load ≤ 0.8: r50k and cl100k fill 77% of 2^16 / 2^17 slots (1 / 2 MB). A denser table
+        // keeps more of the hot entries in L2; the longer probe runs stay within adjacent lines.
         var cap = 16
-        while cap < tokens.count * 2 { cap <<= 1 }
+        while cap * 4 < tokens.count * 5 { cap <<= 1 }
         tokenMask = cap - 1
         tokenEntries = .allocate(capacity: cap)
         tokenEntries.initialize(repeating: TokenEntry(prefix: 0, rank: RankTables.none, length: 0), count: cap)
@@ -117,7 +123,11 @@ final class RankTables: @unchecked Sendable {
         pairMask = pcap - 1
         pairEntries = .allocate(capacity: pcap)
         pairEntries.initialize(repeating: .max, count: pcap)
+        pairFilter = .allocate(capacity: (1 << RankTables.filterBits) / 64)
+        pairFilter.initialize(repeating: 0, count: (1 << RankTables.filterBits) / 64)
         for e in pairs {
+            let f = RankTables.filterBit(e & ~RankTables.rankMask)
+            pairFilter[f >> 6] |= 1 &<< UInt64(f & 63)
             var slot = RankTables.pairSlot(e & ~RankTables.rankMask, pairMask)
             while pairEntries[slot] != .max { slot = (slot &+ 1) & pairMask }
             pairEntries[slot] = e
@@ -126,7 +136,7 @@ final class RankTables: @unchecked Sendable {
 
     deinit {
         byteRank.deallocate(); arena.deallocate(); offsets.deallocate()
-        tokenEntries.deallocate(); pairEntries.deallocate()
+        tokenEntries.deallocate(); pairEntries.deallocate(); pairFilter.deallocate()
     }
 
 
@@ -145,6 +155,21 @@ final class RankTables: @unchecked Sendable {
         let m = min(n, 8)
         while i < m { w |= UInt64(p[i]) &<< UInt64(truncatingIfNeeded: i &* 8); i &+= 1 }
         return w
+    }
+
+    /// True if `a[8..<n] == b[8..<n]` (n > 8), with 8-byte loads (the last one overlapping) that
+    /// stay inside both ranges: no libc call for the short compares of the hot path.
+    @inline(__always)
+    static func equalAfterPrefix(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+        var i = 8
+        while i &+ 8 <= n {
+            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+            i &+= 8
+        }
+        if i < n {
+            return a.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
+        }
+        return true
     }
 
     /// 64-bit hash of the `n` bytes at `p` whose first 8 are `prefix`. Reads only `p[0..<n]`.
@@ -166,6 +191,11 @@ final class RankTables: @unchecked Sendable {
         h = h &* 0xD6E8_FEB8_6659_FD93
         h ^= h >> 29
         return h
+    }
+
+    @inline(__always)
+    private static func filterBit(_ key: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0xD6E8_FEB8_6659_FD93) >> UInt64(64 - RankTables.filterBits))
     }
 
     @inline(__always)
@@ -191,8 +221,9 @@ final class RankTables: @unchecked Sendable {
             if e.length == 0 { return RankTables.none }
             if e.prefix == pre && e.length == len {
                 if n <= 8 { return e.rank }
-                let o = offsets[Int(e.rank)]
-                if memcmp(arena + o + 8, p + 8, n &- 8) == 0 { return e.rank }
+                if RankTables.equalAfterPrefix(UnsafeRawPointer(arena + offsets[Int(e.rank)]), UnsafeRawPointer(p), n) {
+                    return e.rank
+                }
             }
             slot = (slot &+ 1) & tokenMask
         }
@@ -218,6 +249,8 @@ final class RankTables: @unchecked Sendable {
     @inline(__always)
     func pairRank(_ a: UInt32, _ b: UInt32) -> UInt32 {
         let key = UInt64(a) << 42 | UInt64(b) << 21
+        let f = RankTables.filterBit(key)
+        if pairFilter[f >> 6] & (1 &<< UInt64(f & 63)) == 0 { return RankTables.none }
         var slot = RankTables.pairSlot(key, pairMask)
         while true {
             let e = pairEntries[slot]

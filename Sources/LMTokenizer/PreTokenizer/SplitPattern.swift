@@ -4,7 +4,7 @@
 /// The built-in patterns are tiktoken's, copied verbatim from `tiktoken_ext/openai_public.py`
 /// (tiktoken 0.14.0). The GPT-4 (`cl100k`) one is the default.
 ///
-///     SplitPattern.cl100k.pieces("Hello world!!")  // ["Hello", " world", "!!"]
+///     try PreTokenizer(pattern: .cl100k).pieces("Hello world!!")  // ["Hello", " world", "!!"]
 public enum SplitPattern: Sendable, Hashable {
     /// GPT-2 / r50k_base / p50k_base.
     case gpt2

@@ -9,10 +9,11 @@ import LMSupport
 // zstd input the reader's share is a few percent of the pre-tokenizer's. The per-thread tables
 // are merged once at the end (cost O(distinct pieces)).
 extension BPETrainer {
-    func countPieces(totalBytes: Int64?, nextChunk: () throws -> [UInt8]?,
+    func countPieces(totalBytes: Int64?, nextChunk: () throws -> TextChunk?,
                      stats: inout Statistics) throws -> PieceCounter {
         let threads = max(1, parameters.threads)
-        let counters = (0..<threads).map { _ in PieceCounter() }
+        let counters = ResultSlots<PieceCounter>(count: threads)
+        for t in 0..<threads { counters[t] = PieceCounter() }
         let pieceCounts = ResultSlots<Int64>(count: threads)
         let errors = ResultSlots<LMError>(count: threads)
         for t in 0..<threads { pieceCounts[t] = 0 }
@@ -21,47 +22,60 @@ extension BPETrainer {
         let specials = parameters.specialTokens.map { Array($0.utf8) }
         let pre = preTokenizer
         var chunkIndex = 0
-        var batch: [[UInt8]] = []
+        var batch: [TextChunk] = []
         while true {
             batch.removeAll(keepingCapacity: true)
             while batch.count < 4 * threads, let chunk = try nextChunk() {
-                if !chunk.isEmpty { batch.append(chunk) }
+                if !chunk.bytes.isEmpty { batch.append(chunk) }
             }
             if batch.isEmpty { break }
             let work = batch
             let firstIndex = chunkIndex
             Parallel.forEach(min(threads, work.count), threads: threads) { t in
-                let counter = counters[t]
+                var counter = counters[t]!
+                counters[t] = nil  // keep the tables uniquely referenced: no copy on write
+                defer { counters[t] = counter }
                 var pieces: Int64 = 0
                 for i in stride(from: t, to: work.count, by: threads) {
-                    work[i].withUnsafeBytes { text in
+                    let starts = work[i].documentStarts
+                    work[i].bytes.withUnsafeBytes { text in
                         if let bad = UTF8Validation.firstInvalidOffset(text) {
                             errors[t] = LMError.badInput("training text chunk \(firstIndex + i) is not valid UTF-8 at byte offset \(bad)",
                                                          fix: "pass valid UTF-8 text")
                             return
                         }
-                        BPETrainer.forEachSegment(of: text, excluding: specials) { segment in
-                            pre.forEachPiece(in: segment) { r in
-                                counter.add(UnsafeRawBufferPointer(rebasing: segment[r]))
-                                pieces &+= 1
+                        var lo = 0
+                        for end in starts + [text.count] where end > lo && end <= text.count {
+                            let document = UnsafeRawBufferPointer(rebasing: text[lo..<end])
+                            lo = end
+                            BPETrainer.forEachSegment(of: document, excluding: specials) { segment in
+                                pre.forEachPiece(in: segment) { r in
+                                    counter.add(UnsafeRawBufferPointer(rebasing: segment[r]))
+                                    pieces &+= 1
+                                }
                             }
                         }
                     }
-                    progress.advance(by: Int64(work[i].count))
+                    progress.advance(by: Int64(work[i].bytes.count))
                 }
                 pieceCounts[t] = pieceCounts[t]! + pieces
             }
             for t in 0..<threads { if let e = errors[t] { throw e } }
-            for c in work { stats.inputBytes += Int64(c.count) }
+            for c in work { stats.inputBytes += Int64(c.bytes.count) }
             chunkIndex += work.count
         }
         if stats.inputBytes == 0 {
             throw LMError.badInput("the training text is empty", fix: "pass a corpus with some text in it")
         }
-        for t in 1..<max(1, threads) where t < counters.count { counters[0].merge(counters[t]) }
+        var total = counters[0]!
+        counters[0] = nil
+        for t in 1..<threads {
+            total.merge(counters[t]!)
+            counters[t] = nil
+        }
         stats.pieces = (0..<threads).reduce(Int64(0)) { $0 + pieceCounts[$1]! }
-        progress.finish(note: "\(stats.pieces) pieces, \(counters[0].uniqueCount) distinct")
-        return counters[0]
+        progress.finish(note: "\(stats.pieces) pieces, \(total.uniqueCount) distinct")
+        return total
     }
 
     /// Calls `body` with the parts of `text` between occurrences of the `specials` byte strings

@@ -3,7 +3,7 @@ import LMSupport
 
 /// Stages 2–3 of training: words as symbol arrays, pair counts, and the merge loop.
 ///
-/// Words live in one flat symbol array (`symbols[start[w] ..< start[w] + length[w]]`) and shrink
+/// Words live in one flat symbol array (`symbols[start ..< start + length]` of `words[w]`) and shrink
 /// in place as pairs merge. Merging pair `(a, b)` into `n` visits only the words recorded for the
 /// pair, rewrites each left to right (non-overlapping, like rustbpe and minbpe) and adjusts the
 /// neighbouring pair counts by the word's count: for each `x a b y` it does
@@ -18,49 +18,56 @@ import LMSupport
 /// `AHashSet`s); the heap is invalidated lazily (a popped entry whose count changed is re-pushed).
 /// Pairs whose count rose in a merge step are pushed once at the end of the step.
 struct Merger {
+    /// Per-word state, in one array so a word visit touches one cache line (plus its symbols).
+    struct Word {
+        var count: Int64
+        /// First symbol in `symbols`.
+        var start: UInt32
+        /// Current number of symbols (shrinks as pairs merge).
+        var length: Int32
+        /// Merge step that last visited the word (dedupes repeated entries in a pair's word list).
+        var visited: Int32
+    }
+
     private var symbols: [UInt32] = []
-    private var start: [Int] = []
-    private var length: [Int32] = []
-    private var wordCounts: [Int64] = []
+    private var words: [Word] = []
     private var pairs: PairTable
     /// Token bytes by id; grows by one per merge.
     private(set) var tokens: [[UInt8]]
     private var tokenIDs: [[UInt8]: UInt32] = [:]
 
-    /// Builds words (pieces of ≥ 2 bytes) from the counted pieces and counts their pairs.
+    /// Builds words (pieces of ≥ 2 bytes) from the counted pieces and counts their pairs. Words are
+    /// laid out most frequent first, so the words most merges visit share cache lines.
     init(counter: PieceCounter) {
-        var totalSymbols = 0
-        var nWords = 0
-        counter.forEach { bytes, _ in
-            if bytes.count >= 2 { totalSymbols += bytes.count; nWords += 1 }
-        }
+        // Pointers into the arena must not escape `withUnsafeBytes` (the optimizer may end the
+        // counter's lifetime early — an earlier version read freed memory in release builds).
+        var order = counter.entries().filter { $0.length >= 2 }
+        order.sort { $0.count != $1.count ? $0.count > $1.count : $0.offset < $1.offset }
+        let totalSymbols = order.reduce(0) { $0 + $1.length }
         symbols.reserveCapacity(totalSymbols)
-        start.reserveCapacity(nWords)
-        length.reserveCapacity(nWords)
-        wordCounts.reserveCapacity(nWords)
-        pairs = PairTable(capacity: max(1 << 12, min(totalSymbols, 1 << 22)))
+        words.reserveCapacity(order.count)
+        pairs = PairTable(capacity: 1 << 16)  // grows as needed; distinct pairs ≪ symbols
         tokens = (0..<256).map { [UInt8($0)] }
         for (i, t) in tokens.enumerated() { tokenIDs[t] = UInt32(i) }
-        counter.forEach { bytes, count in
-            guard bytes.count >= 2 else { return }
-            let w = Int32(start.count)
-            start.append(symbols.count)
-            length.append(Int32(bytes.count))
-            wordCounts.append(Int64(count))
-            let c = Int64(count)
-            var prev = UInt32(bytes[0])
-            symbols.append(prev)
-            for k in 1..<bytes.count {
-                let s = UInt32(bytes[k])
-                symbols.append(s)
-                _ = pairs.add(PairTable.pack(prev, s), c, word: w)
-                prev = s
+        counter.arena.withUnsafeBytes { arena in
+            for e in order {
+                let w = Int32(words.count)
+                words.append(Word(count: Int64(e.count), start: UInt32(symbols.count), length: Int32(e.length), visited: -1))
+                let c = Int64(e.count)
+                var prev = UInt32(arena[e.offset])
+                symbols.append(prev)
+                for k in 1..<e.length {
+                    let s = UInt32(arena[e.offset + k])
+                    symbols.append(s)
+                    _ = pairs.add(PairTable.pack(prev, s), c, word: w)
+                    prev = s
+                }
             }
         }
     }
 
     /// Number of words (distinct pieces of ≥ 2 bytes).
-    var wordCount: Int { start.count }
+    var wordCount: Int { words.count }
 
     /// Merges until there are `rankTarget` tokens or no pair is left; returns the merges in order.
     mutating func run(rankTarget: Int, quiet: Bool) -> [(left: Int, right: Int)] {
@@ -76,7 +83,6 @@ struct Merger {
         entries = []
         let progress = ProgressReporter(label: "vocab train: merging", total: Int64(wanted),
                                         unit: .items("merges"), quiet: quiet)
-        var visited = [Int32](repeating: -1, count: start.count)
         var touchedStamp = [Int32](repeating: -1, count: pairs.pairs.count)
         var touched: [Int] = []
         var step: Int32 = 0
@@ -104,8 +110,8 @@ struct Merger {
             let wordList = pairs.words[idx]
             pairs.words[idx] = []
             touched.removeAll(keepingCapacity: true)
-            for w in wordList where visited[Int(w)] != step {
-                visited[Int(w)] = step
+            for w in wordList where words[Int(w)].visited != step {
+                words[Int(w)].visited = step
                 mergeInWord(Int(w), a, b, n, abIndex: idx, touched: &touched, stamp: &touchedStamp, step: step)
             }
             for t in touched where pairs.counts[t] > 0 {
@@ -122,9 +128,10 @@ struct Merger {
     @inline(__always)
     private mutating func mergeInWord(_ w: Int, _ a: UInt32, _ b: UInt32, _ n: UInt32, abIndex: Int,
                                       touched: inout [Int], stamp: inout [Int32], step: Int32) {
-        let s0 = start[w]
-        let end = s0 + Int(length[w])
-        let c = wordCounts[w]
+        let info = words[w]
+        let s0 = Int(info.start)
+        let end = s0 + Int(info.length)
+        let c = info.count
         let word = Int32(w)
         var out = s0
         var i = s0
@@ -155,7 +162,7 @@ struct Merger {
                 i &+= 1
             }
         }
-        if found { length[w] = Int32(out - s0) }
+        if found { words[w].length = Int32(out - s0) }
     }
 
     @inline(__always)

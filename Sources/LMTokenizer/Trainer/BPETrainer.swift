@@ -28,6 +28,18 @@ import LMSupport
 ///     let v = try trainer.train(texts: ["aaabdaaabac"]).vocabulary
 ///     v.tokens[256...].map { String(decoding: $0, as: UTF8.self) }   // ["aa", "ab", "aaab"]
 public struct BPETrainer: Sendable {
+    /// A block of training text: valid UTF-8, possibly several documents. Pre-tokenization
+    /// restarts at each document start and at the chunk's ends, so no piece crosses them.
+    public struct TextChunk: Sendable {
+        public var bytes: [UInt8]
+        /// Offsets in `bytes` where a new document starts (increasing, inside `1..<bytes.count`).
+        public var documentStarts: [Int]
+        public init(_ bytes: [UInt8], documentStarts: [Int] = []) {
+            self.bytes = bytes
+            self.documentStarts = documentStarts
+        }
+    }
+
     /// What to train. `vocabSize` counts every id: 256 bytes + merges + special tokens.
     public struct Parameters: Sendable {
         /// Total ids wanted (ranks + special tokens); at least 256 + `specialTokens.count`.
@@ -109,6 +121,9 @@ public struct BPETrainer: Sendable {
 
     /// Trains on the chunks `nextChunk` returns until it returns nil.
     ///
+    ///     var reader = …   // e.g. LMCorpus.CorpusChunkReader, connected by the CLI
+    ///     let result = try trainer.train(totalBytes: size) { try reader.next().map { .init($0.bytes, documentStarts: $0.documentStarts) } }
+    ///
     /// - Parameters:
     ///   - totalBytes: total size of all chunks if known (progress percentage and ETA only).
     ///   - nextChunk: called on the calling thread, never concurrently; each chunk is valid UTF-8
@@ -118,7 +133,7 @@ public struct BPETrainer: Sendable {
     /// - Returns: the vocabulary (`vocabSize` ids unless the text runs out of pairs), merges, statistics.
     /// - Complexity: counting O(corpus bytes) spread over `threads`; merging about
     ///   O(distinct-piece bytes × log pairs) in total, sequential.
-    public func train(totalBytes: Int64? = nil, nextChunk: () throws -> [UInt8]?) throws -> Result {
+    public func train(totalBytes: Int64? = nil, nextChunk: () throws -> TextChunk?) throws -> Result {
         var stats = Statistics()
         let t0 = DispatchTime.now().uptimeNanoseconds
         let counter = try countPieces(totalBytes: totalBytes, nextChunk: nextChunk, stats: &stats)
@@ -145,7 +160,7 @@ public struct BPETrainer: Sendable {
         return try train(totalBytes: total) {
             guard i < texts.count else { return nil }
             defer { i += 1 }
-            return Array(texts[i].utf8)
+            return TextChunk(Array(texts[i].utf8))
         }
     }
 }

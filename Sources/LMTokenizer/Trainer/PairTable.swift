@@ -10,8 +10,9 @@
 ///     let i = t.index(of: PairTable.pack(97, 98))   // 0: first pair seen
 ///     t.counts[i] += 5
 ///
-/// Performance notes: open addressing on the packed 64-bit key with a multiplicative hash;
-/// about 2× faster than `Dictionary<UInt64, Int32>` in the merge loop.
+/// Performance notes: open addressing on the packed 64-bit key with a multiplicative hash, the
+/// key stored in the slot (a probe never leaves the slot array); faster than
+/// `Dictionary<UInt64, Int32>` in the merge loop, which is bound by cache misses.
 struct PairTable {
     /// Count of each pair (by index), weighted by word counts. Never negative once a merge step ends.
     var counts: [Int64] = []
@@ -22,13 +23,20 @@ struct PairTable {
     /// Last word appended to `words[i]`, to avoid adjacent duplicates.
     var lastWord: [Int32] = []
 
-    private var slots: [Int32]
+    /// Open-addressing slots: the packed pair (so probing never leaves the slot array) and its
+    /// index + 1 (0 = empty).
+    private var slots: [Slot]
     private var mask: Int
+
+    struct Slot {
+        var key: UInt64
+        var index: Int32
+    }
 
     init(capacity: Int = 1 << 16) {
         var cap = 16
         while cap < capacity * 2 { cap <<= 1 }
-        slots = [Int32](repeating: 0, count: cap)
+        slots = [Slot](repeating: Slot(key: 0, index: 0), count: cap)
         mask = cap - 1
     }
 
@@ -47,8 +55,8 @@ struct PairTable {
         var i = PairTable.slot(key, mask)
         while true {
             let s = slots[i]
-            if s == 0 { return nil }
-            if pairs[Int(s) &- 1] == key { return Int(s) &- 1 }
+            if s.index == 0 { return nil }
+            if s.key == key { return Int(s.index) &- 1 }
             i = (i &+ 1) & mask
         }
     }
@@ -59,12 +67,12 @@ struct PairTable {
         var i = PairTable.slot(key, mask)
         while true {
             let s = slots[i]
-            if s == 0 { break }
-            if pairs[Int(s) &- 1] == key { return Int(s) &- 1 }
+            if s.index == 0 { break }
+            if s.key == key { return Int(s.index) &- 1 }
             i = (i &+ 1) & mask
         }
         let idx = pairs.count
-        slots[i] = Int32(idx + 1)
+        slots[i] = Slot(key: key, index: Int32(idx + 1))
         pairs.append(key)
         counts.append(0)
         words.append([])
@@ -94,12 +102,12 @@ struct PairTable {
 
     private mutating func grow() {
         let cap = slots.count * 2
-        slots = [Int32](repeating: 0, count: cap)
+        slots = [Slot](repeating: Slot(key: 0, index: 0), count: cap)
         mask = cap - 1
         for (k, key) in pairs.enumerated() {
             var i = PairTable.slot(key, mask)
-            while slots[i] != 0 { i = (i &+ 1) & mask }
-            slots[i] = Int32(k + 1)
+            while slots[i].index != 0 { i = (i &+ 1) & mask }
+            slots[i] = Slot(key: key, index: Int32(k + 1))
         }
     }
 }

@@ -85,7 +85,14 @@ struct ShardCommand: ParsableCommand {
         p.config = ["inputs": files.map { "\($0.path) (\($0.sizeOnDisk) bytes)" }.joined(separator: "\n"),
                     "textField": textField, "docSeparator": docSeparator]
         let source = CorpusDocuments(files: files, options: options)
-        let s = try Sharder.run(p, source: source, encode: { tokenizer.encodeOrdinary(bytes: $0) })
+        // LMCorpus documents are valid UTF-8 (it refuses invalid input with the byte offset), so
+        // the encoder's validation pass is skipped; ids equal `lmkit tokenize --special-as-text`.
+        let s = try Sharder.run(p, source: source, encode: { bytes in
+            var out: [UInt32] = []
+            out.reserveCapacity(bytes.count / 3 + 16)
+            bytes.withUnsafeBytes { tokenizer.encodeValidUTF8($0, appendingTo: &out) }
+            return out
+        })
         print("\(output): \(s.documents) documents, train \(s.trainTokens) tokens, val \(s.valTokens) tokens, "
               + "\(s.bytesOnDisk) bytes on disk (\(s.shardsMade) shards made, \(s.shardsKept) kept)")
     }

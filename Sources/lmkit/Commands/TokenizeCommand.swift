@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LMSupport
 import LMTokenizer
+import LMTraining
 
 /// `lmkit tokenize`: show how a vocabulary cuts text into tokens.
 struct TokenizeCommand: ParsableCommand {
@@ -44,6 +45,9 @@ struct TokenizeCommand: ParsableCommand {
     @Option(name: .long, help: "Threads for --jsonl input (default: all cores).")
     var threads: Int?
 
+    @Option(name: .long, help: "Render the conversations of this SFT file (chat JSONL / Alpaca) with the chat template and show the loss mask (--format pretty or json).")
+    var chat: String?
+
     func validate() throws {
         if text != nil && file != nil { throw ValidationError("Pass the text as an argument or with --file, not both.") }
         if TokenizeOutputFormat(rawValue: format) == nil {
@@ -53,6 +57,12 @@ struct TokenizeCommand: ParsableCommand {
 
     func run() throws {
         let tokenizer = try BPETokenizer(VocabularyImport(input: vocab).run())
+        if let chat {  // lmkit tokenize --chat (sft helper): rendering + loss mask, see ChatRenderingReport
+            var report = ChatRenderingReport(dataPath: chat)
+            report.json = format == "json"
+            report.color = !noColor && isatty(STDOUT_FILENO) != 0
+            return StandardOutput.shared.write(try report.run(with: tokenizer, vocabFile: vocab))
+        }
         let bytes: [UInt8]
         if let text {
             bytes = Array(text.utf8)

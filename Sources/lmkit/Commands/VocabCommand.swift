@@ -20,7 +20,13 @@ struct VocabCommand: ParsableCommand {
     )
 
     /// The group's subcommands (the trainer adds `VocabTrainCommand` here).
-    static let subcommands: [ParsableCommand.Type] = [VocabImportCommand.self, VocabExportCommand.self, VocabInfoCommand.self]
+    static let subcommands: [ParsableCommand.Type] = [
+        VocabTrainCommand.self,
+        VocabImportCommand.self,
+        VocabExportCommand.self,
+        VocabInfoCommand.self,
+        VocabAddSpecialCommand.self,
+    ]
 }
 
 /// Parses `TEXT=ID` special-token options.
