@@ -78,6 +78,7 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
         let budgetLeft = p.timeBudgetSeconds.map { $0 - elapsedBefore }
         if let left = budgetLeft, left <= 0, state.totalSteps == nil { state.totalSteps = state.step }
         let provisionalTotal = 1 << 40
+        var calibratedThisSession = false
 
         if !p.quiet {
             printError("pretrain: \(model.parameterCount) parameters, \(tokensPerStep) tokens/step" +
@@ -127,15 +128,25 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
 
             // 3. Fix the step count of a --time run once the speed is known (after 3 steps of
             //    this session, the first being warm-up), counting evaluation time.
-            if state.totalSteps == nil, let left = budgetLeft, state.step - startStep >= 3 {
-                let perStep = stepTimes.dropFirst().reduce(0, +) / Double(stepTimes.count - 1)
+            //    It is measured again at the end of warmup (if that is ≥ 10 steps into this
+            //    session): the first steps are often slower, and until warmup ends the learning
+            //    rate does not depend on the step count, so the schedule stays one cosine.
+            let recalibrate = budgetLeft != nil && calibratedThisSession && state.step == p.warmupSteps
+                && state.step - startStep >= 10 && p.steps == nil
+            if (state.totalSteps == nil || recalibrate), let left = budgetLeft, state.step - startStep >= 3 {
+                calibratedThisSession = true
+                let timed = stepTimes.dropFirst().sorted()
+                let perStep = recalibrate ? timed[timed.count / 2] : timed.reduce(0, +) / Double(timed.count)
                 // One evaluation ≈ evalBatches forward passes ≈ 0.4 of a micro-batch step each.
                 let oneEval = makeValidation == nil ? 0 : perStep / Double(p.accumulation) * 0.4 * Double(p.evalBatches)
                 let evalCost = p.evalEvery > 0 ? oneEval / Double(p.evalEvery) : 0
                 let spent = now() - sessionStart
                 let more = Int(max(0, left - spent - oneEval) / (perStep + evalCost))
                 state.totalSteps = state.step + more
-                if !p.quiet { printError("pretrain: \(String(format: "%.3f", perStep)) s/step ⇒ \(state.totalSteps!) steps in the time budget") }
+                if !p.quiet {
+                    printError("pretrain: \(String(format: "%.3f", perStep)) s/step ⇒ \(state.totalSteps!) steps in the time budget" +
+                               (recalibrate ? " (measured again after warmup)" : ""))
+                }
             }
             let scheduledTotal = state.totalSteps ?? provisionalTotal
 
