@@ -310,7 +310,10 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
                        fix: "lower --lr (now \(parameters.learningRate)), raise --warmup or check the data")
     }
 
-    func diff(_ a: TrainHyperparameters, _ b: TrainHyperparameters) -> String {
+    func diff(_ a: TrainHyperparameters, _ b: TrainHyperparameters) -> String { Self.describeDifference(a, b) }
+
+    /// "it used --lr 0.002 --warmup 50": the saved settings that differ from the requested ones.
+    static func describeDifference(_ a: TrainHyperparameters, _ b: TrainHyperparameters) -> String {
         var out: [String] = []
         if a.batchSize != b.batchSize { out.append("--batch \(a.batchSize)") }
         if a.context != b.context { out.append("--context \(a.context)") }
