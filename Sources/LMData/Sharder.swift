@@ -17,7 +17,8 @@ import LMSupport
 ///     let summary = try Sharder.run(params, source: DocumentArray(strings: ["a b", "c"]),
 ///                                   encode: { bytes in bytes.map(UInt32.init) })
 ///
-/// Performance notes: documents are read into batches of ~32 MB and encoded with
+/// Performance notes: documents are read into batches of ~32 MB on a background thread
+/// (`DocumentBatchReader`, so reading overlaps encoding) and encoded with
 /// `Parallel.forEach` (one task per document, dynamic scheduling), so a corpus of many
 /// documents uses every core; a single huge document is encoded on one core (splitting it would
 /// change BPE ids). Finished shards are compressed and written by `ShardWriteQueue` in the
@@ -176,19 +177,20 @@ public enum Sharder {
             open.firstDocument = open.nextDocument
         }
 
-        // Batches of documents to encode in parallel.
-        var batch: [[UInt8]] = []
-        var batchIndexes: [Int] = []
-        var batchBytes = 0
-        let batchLimit = max(1, p.batchBytes)
+        // Documents arrive in batches from a background reader; each batch is encoded in parallel.
+        let initialNext = [Split.train: splits[.train]!.nextDocument, Split.val: splits[.val]!.nextDocument]
+        let (fraction, seed) = (p.valFraction, p.splitSeed)
+        let reader = DocumentBatchReader(source: source, batchBytes: max(1, p.batchBytes)) { d in
+            let s: Split = isValidation(document: d, fraction: fraction, seed: seed) ? .val : .train
+            return d < firstNeeded || d < initialNext[s]!     // held by a kept shard: no need to encode
+        }
 
-        func flushBatch() throws {
-            if batch.isEmpty { return }
-            let docs = batch
+        func encodeBatch(_ batch: DocumentBatchReader.Batch) throws {
+            let docs = batch.documents
             let slots = ResultSlots<[UInt32]>(count: docs.count)
             Parallel.forEach(docs.count, threads: p.threads) { i in slots[i] = encode(docs[i]) }
             for (k, ids) in slots.values.enumerated() {
-                let d = batchIndexes[k]
+                let d = batch.indexes[k]
                 let s: Split = isValidation(document: d, fraction: p.valFraction, seed: p.splitSeed) ? .val : .train
                 let open = splits[s]!
                 let b = builder(s)
@@ -201,37 +203,24 @@ public enum Sharder {
                 if s == .train { summary.trainTokens += ids.count + 1 } else { summary.valTokens += ids.count + 1 }
                 if b.tokenCount >= p.shardTokens { try closeShard(s) }
             }
-            progress.advance(by: Int64(batchBytes), note: note())
-            batch.removeAll(keepingCapacity: true)
-            batchIndexes.removeAll(keepingCapacity: true)
-            batchBytes = 0
         }
 
-        var documentIndex = 0
         do {
-        try source.forEachDocument { doc in
-            let d = documentIndex
-            documentIndex += 1
-            summary.bytesIn += Int64(doc.count)
-            let s: Split = isValidation(document: d, fraction: p.valFraction, seed: p.splitSeed) ? .val : .train
-            if d < firstNeeded || d < splits[s]!.nextDocument {
-                progress.advance(by: Int64(doc.count))     // held by a kept shard: no need to encode
-                return
+            while let batch = try reader.next() {
+                try encodeBatch(batch)
+                progress.advance(by: reader.takeBytesSeen(), note: note())
             }
-            batch.append(doc)
-            batchIndexes.append(d)
-            batchBytes += doc.count
-            if batchBytes >= batchLimit || batch.count >= 65_536 { try flushBatch() }
-        }
-        try flushBatch()
-        summary.documents = documentIndex
-        if documentIndex == 0 {
-            throw LMError.badInput(file: p.config["inputs"], "the input holds no documents",
-                                   fix: "check the input paths (and --text-field for JSONL)")
-        }
-        for s in Split.allCases { try closeShard(s) }
-        manifest = try writer.drain()
+            progress.advance(by: reader.takeBytesSeen())
+            summary.documents = reader.documentCount
+            summary.bytesIn = reader.totalBytesSeen
+            if summary.documents == 0 {
+                throw LMError.badInput(file: p.config["inputs"], "the input holds no documents",
+                                       fix: "check the input paths (and --text-field for JSONL)")
+            }
+            for s in Split.allCases { try closeShard(s) }
+            manifest = try writer.drain()
         } catch {
+            reader.cancel()
             manifest = (try? writer.drain()) ?? writer.manifest
             throw error
         }

@@ -91,6 +91,17 @@ public enum Pretrain {
                                    fix: "resume with the same --preset/--layers/--heads/--dim/--context, or start a new --out")
         }
         p.context = config.context
+        if let saved {   // refuse a mismatched resume before touching anything
+            if saved.config != config {
+                throw LMError.mismatch(file: statePath, "the checkpoint is a model of another shape (\(GPT.describe(saved.config))) than the one requested (\(GPT.describe(config)))",
+                                       fix: "resume without model options (or with the same ones), or start a new --out")
+            }
+            if saved.hyper != p.hyper {
+                let probe = Trainer<GPT, DataLoader>.describeDifference(saved.hyper, p.hyper)
+                throw LMError.mismatch(file: statePath, "the run was started with other training settings (\(probe))",
+                                       fix: "resume with the options the run was started with, or leave them out")
+            }
+        }
         let trainTokens = manifest.train.map(\.tokens).reduce(0, +)
         let valTokens = manifest.val.map(\.tokens).reduce(0, +)
         p.dataFingerprint = "\(shardsFingerprint)-\(trainTokens)-\(valTokens)"

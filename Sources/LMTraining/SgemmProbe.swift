@@ -6,8 +6,8 @@ import LMSupport
 /// `Matmul.gemm` (the project's only sgemm caller), best of a few repeats.
 public enum SgemmProbe {
     /// FLOP/s of an n×n×n sgemm (2n³ FLOPs), best of `repeats`, after one warm-up call.
-    /// ~0.2 s for n = 1024 on 2 cores.
-    public static func measure(size n: Int = 1024, repeats: Int = 3) -> Double {
+    /// ~0.3 s for n = 1024 on 2 cores. On a busy machine the rate (and so MFU) is only indicative.
+    public static func measure(size n: Int = 1024, repeats: Int = 5) -> Double {
         var a = [Float](repeating: 0, count: n * n), b = a, c = a
         var rng = SeededRNG(seed: 1)
         for i in 0..<(n * n) { a[i] = rng.nextFloat() - 0.5; b[i] = rng.nextFloat() - 0.5 }

@@ -78,6 +78,7 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
         let budgetLeft = p.timeBudgetSeconds.map { $0 - elapsedBefore }
         if let left = budgetLeft, left <= 0, state.totalSteps == nil { state.totalSteps = state.step }
         let provisionalTotal = 1 << 40
+        var calibratedThisSession = false
 
         if !p.quiet {
             printError("pretrain: \(model.parameterCount) parameters, \(tokensPerStep) tokens/step" +
@@ -127,20 +128,32 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
 
             // 3. Fix the step count of a --time run once the speed is known (after 3 steps of
             //    this session, the first being warm-up), counting evaluation time.
-            if state.totalSteps == nil, let left = budgetLeft, state.step - startStep >= 3 {
-                let perStep = stepTimes.dropFirst().reduce(0, +) / Double(stepTimes.count - 1)
+            //    It is measured again at the end of warmup (if that is ≥ 10 steps into this
+            //    session): the first steps are often slower, and until warmup ends the learning
+            //    rate does not depend on the step count, so the schedule stays one cosine.
+            let recalibrate = budgetLeft != nil && calibratedThisSession && state.step == p.warmupSteps
+                && state.step - startStep >= 10 && p.steps == nil
+            if (state.totalSteps == nil || recalibrate), let left = budgetLeft, state.step - startStep >= 3 {
+                calibratedThisSession = true
+                let timed = stepTimes.dropFirst().sorted()
+                let perStep = recalibrate ? timed[timed.count / 2] : timed.reduce(0, +) / Double(timed.count)
                 // One evaluation ≈ evalBatches forward passes ≈ 0.4 of a micro-batch step each.
                 let oneEval = makeValidation == nil ? 0 : perStep / Double(p.accumulation) * 0.4 * Double(p.evalBatches)
                 let evalCost = p.evalEvery > 0 ? oneEval / Double(p.evalEvery) : 0
                 let spent = now() - sessionStart
                 let more = Int(max(0, left - spent - oneEval) / (perStep + evalCost))
                 state.totalSteps = state.step + more
-                if !p.quiet { printError("pretrain: \(String(format: "%.3f", perStep)) s/step ⇒ \(state.totalSteps!) steps in the time budget") }
+                if !p.quiet {
+                    printError("pretrain: \(String(format: "%.3f", perStep)) s/step ⇒ \(state.totalSteps!) steps in the time budget" +
+                               (recalibrate ? " (measured again after warmup)" : ""))
+                }
             }
             let scheduledTotal = state.totalSteps ?? provisionalTotal
 
-            // 4. Validation, metrics, chart, progress.
-            let isLast = state.step >= scheduledTotal
+            // 4. Validation, metrics, chart, progress. The step that uses up the time budget is
+            //    the last one too (so it gets a validation and a chart).
+            let outOfTime = p.timeBudgetSeconds.map { elapsedBefore + (now() - sessionStart) >= $0 } ?? false
+            let isLast = state.step >= scheduledTotal || outOfTime
             var val: Float?
             if (p.evalEvery > 0 && state.step % p.evalEvery == 0) || isLast {
                 val = try evaluate()
@@ -165,11 +178,11 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
 
             // 5. Checkpoint / stop.
             state.elapsedSeconds = elapsed
-            if isLast { break }
-            if let budget = p.timeBudgetSeconds, elapsed >= budget {
+            if outOfTime && state.step < scheduledTotal {
                 stopReason = .timeBudget
                 break
             }
+            if isLast { break }
             if stopRequested(state.step) {
                 stopReason = .interrupted
                 break
@@ -297,7 +310,10 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
                        fix: "lower --lr (now \(parameters.learningRate)), raise --warmup or check the data")
     }
 
-    func diff(_ a: TrainHyperparameters, _ b: TrainHyperparameters) -> String {
+    func diff(_ a: TrainHyperparameters, _ b: TrainHyperparameters) -> String { Self.describeDifference(a, b) }
+
+    /// "it used --lr 0.002 --warmup 50": the saved settings that differ from the requested ones.
+    static func describeDifference(_ a: TrainHyperparameters, _ b: TrainHyperparameters) -> String {
         var out: [String] = []
         if a.batchSize != b.batchSize { out.append("--batch \(a.batchSize)") }
         if a.context != b.context { out.append("--context \(a.context)") }

@@ -24,7 +24,6 @@ enum BenchmarkRegistry {
             PreTokenizerBench.group,
             TrainerBench.group,
             EncodeBench.group,
-            TrainerBench.group,
             DataBench.group,
             BenchmarkGroup(name: "model", run: ModelBench.run),
             BenchmarkGroup(name: "kernels", run: KernelBench.run),

@@ -40,7 +40,7 @@ import Testing
             for mask: UInt8 in [0x01, 0x80] {
                 var bad = good
                 bad[i] ^= mask
-                try AtomicFileWriter.write(bad, to: scratch)
+                try TestShards.overwrite(scratch, bad)
                 do {
                     _ = try readAllChecked(scratch)
                     undetected.append(i)
@@ -56,12 +56,12 @@ import Testing
         let (_, shard, good) = try Self.makeDirectory()
         let scratch = TestData.temporaryDirectory("lmdata") + "/t.lmshard"
         for n in 0..<good.count {
-            try AtomicFileWriter.write(Array(good[0..<n]), to: scratch)
+            try TestShards.overwrite(scratch, Array(good[0..<n]))
             #expect { try readAllChecked(scratch) } throws: { Self.namesThePlace($0, scratch) }
         }
         _ = shard
         // Trailing garbage is refused too.
-        try AtomicFileWriter.write(good + [0], to: scratch)
+        try TestShards.overwrite(scratch, good + [0])
         #expect(throws: LMError.self) { try readAllChecked(scratch) }
     }
 
@@ -80,7 +80,7 @@ import Testing
         for i in stride(from: 0, to: good.count, by: 3) {
             var bad = good
             bad[i] ^= 0x04
-            try AtomicFileWriter.write(bad, to: shard)
+            try TestShards.overwrite(shard, bad)
             do {
                 let loader = try DataLoader(directory: dir, split: .train, batchSize: 2, context: 16, seed: 1)
                 let got = epoch(loader)

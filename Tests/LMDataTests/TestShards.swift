@@ -5,6 +5,15 @@ import LMTestSupport
 
 /// Helpers shared by the LMData tests: seeded token streams and small shard directories.
 enum TestShards {
+    /// Replaces a scratch file's bytes without fsync (corruption tests write hundreds of copies).
+    static func overwrite(_ path: String, _ bytes: [UInt8]) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw LMError.io(file: path, "cannot write test file") }
+        defer { close(fd) }
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard n == bytes.count else { throw LMError.io(file: path, "short write") }
+    }
+
     /// `count` pseudo-random ids below `vocab` from `seed`.
     static func tokens(_ count: Int, vocab: Int, seed: UInt64) -> [UInt32] {
         var rng = SeededRNG(seed: seed)

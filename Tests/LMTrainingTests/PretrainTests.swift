@@ -99,6 +99,27 @@ enum PretrainFixture {
         #expect(long.count >= 80)
     }
 
+    @Test func accumulationMatchesOneBigBatch() throws {
+        // The loader hands out the same windows in the same order whatever B is, so 2 micro-batches
+        // of 2 windows see exactly the windows of one batch of 4: same losses and weights up to
+        // float rounding (the gradients are summed in another order).
+        let base = TestData.temporaryDirectory()
+        let (vocab, data) = try PretrainFixture.make(base, documents: 12)
+        var big = PretrainFixture.parameters(base + "/big", data: data, vocab: vocab, steps: 4)
+        big.trainer.evalEvery = 0; big.trainer.evalBatches = 0
+        var small = big
+        small.trainer.outputDirectory = base + "/small"
+        small.trainer.batchSize = 2; small.trainer.accumulation = 2
+        _ = try Pretrain.run(big)
+        _ = try Pretrain.run(small)
+        let a = try MetricsLog.read(base + "/big/metrics.jsonl"), b = try MetricsLog.read(base + "/small/metrics.jsonl")
+        #expect(a.count == 4 && b.count == 4)
+        for (x, y) in zip(a, b) {
+            #expect(abs(x.trainLoss - y.trainLoss) < 1e-4 * abs(x.trainLoss))
+            #expect(abs(x.gradNorm! - y.gradNorm!) < 1e-3 * x.gradNorm!)
+        }
+    }
+
     @Test func refusesMismatchedVocabShapeAndMissingData() throws {
         let base = TestData.temporaryDirectory()
         let (vocab, data) = try PretrainFixture.make(base, documents: 12)

@@ -165,5 +165,8 @@ import FoundationXML
         let state = try TrainState<Int, BigramModel.Config>.read(from: dir + "/state.json")
         #expect(state.totalSteps == r.steps || r.stopReason == .timeBudget)
         #expect(r.elapsedSeconds < 5)
+        // However it ended (steps done or time used up), the last step was validated.
+        let records = try MetricsLog.read(dir + "/metrics.jsonl")
+        #expect(records.count == r.steps && records.last?.valLoss != nil)
     }
 }

@@ -6,9 +6,9 @@ Gutenberg corpus cut back to a newline, and the 388 UDHR texts joined with "\n" 
 exactly as `lmkit-bench encode` reads them. Batch runs use the same
 ~64 kB newline-aligned chunks. Rates are MB/s of UTF-8 input, medians of 5 runs.
 
-  tiktoken 1T     Encoding.encode_ordinary(text)
+  tiktoken 1T     Encoding.encode_ordinary(text) (wall, and CPU time)
   tiktoken batch  Encoding.encode_ordinary_batch(chunks, num_threads=2)
-  HF 1T           Tokenizer.encode(text) (gpt2-tokenizer.json for r50k; lmkit's exported tokenizer.json for cl100k)
+  HF 1T           Tokenizer.encode(text) (one run: it is slow on megabyte strings) (gpt2-tokenizer.json for r50k; lmkit's exported tokenizer.json for cl100k)
   HF batch        Tokenizer.encode_batch(chunks) (rayon, all cores)
   lmkit 1T/batch  `lmkit-bench encode --json` (encodeOrdinary / encodeOrdinaryBatch on all cores)
 
@@ -31,12 +31,12 @@ R50K_PAT = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++
 CL100K_PAT = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
 
 
-def median_rate(mb, fn, repeats=5):
+def median_rate(mb, fn, repeats=5, clock=time.perf_counter):
     times = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(clock() - t0)
     return mb / statistics.median(times)
 
 
@@ -87,27 +87,32 @@ def main():
     out = subprocess.run([a.bench, "encode", "--json"], check=True, capture_output=True).stdout
     lm = {r["name"]: r["median"] for r in json.loads(out)}
 
-    print("| text | vocab | tiktoken 1T | tiktoken batch (2T) | HF 1T | HF batch | lmkit 1T | lmkit batch | lmkit pretok / bpe-only | lmkit 1T ÷ tiktoken 1T | lmkit batch ÷ tiktoken batch |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| text | vocab | tiktoken 1T | tiktoken 1T CPU | tiktoken batch (2T) | HF 1T | HF batch | lmkit 1T | lmkit 1T CPU | lmkit batch | lmkit pretok / bpe-only CPU | lmkit ÷ tiktoken 1T (wall) | lmkit ÷ tiktoken 1T (CPU) | lmkit batch ÷ tiktoken batch |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for tname, text in texts.items():
         mb = len(text.encode()) / 1e6
         cs = chunks(text)
         for vname, enc in encs.items():
             print(f"  {tname}/{vname} ...", file=sys.stderr)
             tt1 = median_rate(mb, lambda: enc.encode_ordinary(text))
+            # encode_ordinary runs on the calling thread only, so process CPU time = its thread time.
+            ttc = median_rate(mb, lambda: enc.encode_ordinary(text), clock=time.process_time)
             ttb = median_rate(mb, lambda: enc.encode_ordinary_batch(cs, num_threads=2))
             h = hf[vname]
-            hf1 = median_rate(mb, lambda: h.encode(text, add_special_tokens=False), repeats=3)
+            hf1 = median_rate(mb, lambda: h.encode(text, add_special_tokens=False), repeats=1)
             hfb = median_rate(mb, lambda: h.encode_batch(cs, add_special_tokens=False), repeats=3)
             key = f"{vname}/{tname}"
             l1 = lm.get(key + "/single")
+            lc = lm.get(key + "/single-cpu")
             lb = next((val for k, val in lm.items() if k.startswith(key + "/batch")), None)
-            pt, bo = lm.get(key + "/pretok"), lm.get(key + "/bpe-only")
+            pt, bo = lm.get(key + "/pretok-cpu"), lm.get(key + "/bpe-only-cpu")
             f = lambda x: "—" if x is None else f"{x:.1f}"
             r = lambda x, y: "—" if x is None else f"**{x / y:.2f}×**"
-            print(f"| {tname} | {vname} | {tt1:.1f} | {ttb:.1f} | {hf1:.1f} | {hfb:.1f} | {f(l1)} | {f(lb)} | {f(pt)} / {f(bo)} | {r(l1, tt1)} | {r(lb, ttb)} |", flush=True)
+            print(f"| {tname} | {vname} | {tt1:.1f} | {ttc:.1f} | {ttb:.1f} | {hf1:.1f} | {hfb:.1f} | {f(l1)} | {f(lc)} | {f(lb)} | {f(pt)} / {f(bo)} | {r(l1, tt1)} | {r(lc, ttc)} | {r(lb, ttb)} |", flush=True)
     print()
-    print("MB/s of UTF-8 input, medians (tiktoken/lmkit 5 runs, HF 3). `pretok` and `bpe-only` split lmkit's single-thread time into its two stages.")
+    print("MB/s of UTF-8 input, medians (tiktoken/lmkit 5 runs, HF batch 3, HF 1T 1). CPU columns are thread CPU time, which")
+    print("stays meaningful when other jobs share the cores (wall-time ratios then depend on who got the CPU when).")
+    print("`pretok` and `bpe-only` split lmkit's single-thread time into its two stages.")
 
 
 if __name__ == "__main__":

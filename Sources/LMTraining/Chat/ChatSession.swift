@@ -30,8 +30,8 @@ public struct ChatReply: Sendable {
 /// `ChatTemplate`, generates each reply with the KV cache (`InferenceSession`) token by token.
 ///
 /// Context: a reply needs room for `replyRoom` = min(maxTokens, context / 2) tokens after the
-/// prompt. When the prompt would leave less, the oldest messages (after a system message, which
-/// is kept) are dropped until it fits; a single message too long to fit throws `LMError.badInput`.
+/// prompt. When the prompt would leave less, the oldest turns (a user message and the reply to
+/// it; a system message at the start is kept) are dropped until it fits; a single message too long to fit throws `LMError.badInput`.
 /// The prompt is re-read for every turn (cheap next to generation for lmkit-sized models).
 public final class ChatSession {
     public let model: GPT
@@ -89,8 +89,10 @@ public final class ChatSession {
                 throw LMError.badInput("the message is \(prompt.count) tokens with the template; with room for a reply (\(replyRoom)) it does not fit the model's context of \(context) tokens",
                                        fix: "send a shorter message (or lower --max-tokens)")
             }
+            // Drop the oldest turn: its user message and the assistant's reply to it.
             kept.remove(at: first)
             dropped += 1
+            while kept.count - first > 1 && kept[first].role == .assistant { kept.remove(at: first); dropped += 1 }
             prompt = template.promptIDs(kept)
         }
         var reply = ChatSession.generate(session: session, template: template, prompt: prompt,

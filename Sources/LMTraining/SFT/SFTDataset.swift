@@ -4,7 +4,9 @@ import LMSupport
 public struct SFTDataset: Sendable {
     public var train: [SFTExample]
     public var val: [SFTExample]
-    /// The validation records (for generating replies to held-out prompts).
+    /// The held-out records, for generating replies to held-out prompts: those of `val` and,
+    /// with `skipLong`, also the held-out conversations too long to train or score on (their
+    /// prompt alone may fit).
     public var valRecords: [SFTRecord]
     /// Records dropped because they do not fit the context (only with `skipLong`).
     public var skipped: Int
@@ -19,12 +21,18 @@ public struct SFTDataset: Sendable {
         var out = SFTDataset(train: [], val: [], valRecords: [], skipped: 0)
         for r in records {
             let ex = SFTExample(template.render(r.messages))
+            let held = SFTData.isValidation(r.messages, valFraction: valFraction, seed: splitSeed)
             if ex.count > context {
-                if skipLong { out.skipped += 1; continue }
-                throw LMError.badInput(file: path, "\(r.location): the conversation is \(ex.count + 1) tokens, longer than the model's context of \(context) (+1)",
+                if skipLong {
+                    // Never trained on; a held-out one still gives a prompt to answer.
+                    out.skipped += 1
+                    if held { out.valRecords.append(r) }
+                    continue
+                }
+                throw LMError.badInput(file: path, "\(r.location): the conversation is \(ex.count + 1) tokens, longer than the model's context of \(context) allows (\(context + 1) tokens = \(context) positions)",
                                        fix: "shorten it, or pass --skip-long to leave such conversations out")
             }
-            if SFTData.isValidation(r.messages, valFraction: valFraction, seed: splitSeed) {
+            if held {
                 out.val.append(ex); out.valRecords.append(r)
             } else {
                 out.train.append(ex)

@@ -59,6 +59,10 @@ public enum SFTEvaluation {
             out.replies += 1
             out.replyTokens += reply.ids.count
             if reply.stop == .end { out.ended += 1 }
+            if template.render(r.messages).ids.count <= model.config.context + 1 {
+                out.scoredReplies += 1
+                if reply.stop == .end { out.scoredEnded += 1 }
+            }
             if out.examples.count < 3 {
                 out.examples.append(["prompt": r.messages[last - 1 >= 0 ? last - 1 : 0].content, "reply": reply.text,
                                      "reference": r.messages[last].content])
@@ -75,6 +79,10 @@ public enum SFTEvaluation {
         /// Prompts too long to leave room for `maxTokens`.
         public var skipped = 0
         public var replyTokens = 0
+        /// Replies to prompts of conversations that fit the context (those the loss is measured on).
+        public var scoredReplies = 0
+        /// … of which ended with `<|end|>`.
+        public var scoredEnded = 0
         /// The first few (prompt, reply, reference) for a person to read.
         public var examples: [[String: String]] = []
         public var fraction: Double { replies > 0 ? Double(ended) / Double(replies) : .nan }
@@ -110,6 +118,8 @@ public struct SFTEvaluationResult: Sendable {
     public var stop: SFTEvaluation.StopRate
     /// True when the checkpoint lacked rows for the chat tokens and was grown (a base model).
     public var grown: Bool
+    /// Held-out conversations too long to score whose prompts were answered too (`skipLong`).
+    public var longHeldOut: Int
 }
 
 extension SFTEvaluation {
@@ -133,6 +143,7 @@ extension SFTEvaluation {
             stopRate(model: model, template: template, records: data.valRecords, limit: p.replies,
                      maxTokens: p.maxTokens, sampling: p.sampling)
         return SFTEvaluationResult(valConversations: data.val.count, valAssistantTokens: tokens,
-                                   valAssistantLoss: loss, stop: stop, grown: grown)
+                                   valAssistantLoss: loss, stop: stop, grown: grown,
+                                   longHeldOut: data.valRecords.count - data.val.count)
     }
 }

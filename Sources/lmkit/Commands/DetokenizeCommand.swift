@@ -9,10 +9,10 @@ struct DetokenizeCommand: ParsableCommand {
         commandName: "detokenize",
         abstract: "Decode token ids (arguments or stdin) to the exact bytes on stdout.",
         discussion: """
-            Ids are decimal, separated by spaces, newlines or commas (brackets are ignored), so the
-            output of `lmkit tokenize --format ids` or a JSON array both work. Nothing is added: no
-            trailing newline, no replacement of invalid UTF-8.
-              lmkit tokenize --vocab Vocab/gpt2.vocab --format ids "hi there" | lmkit detokenize --vocab Vocab/gpt2.vocab
+            Ids are decimal, separated by spaces, newlines or commas (brackets are ignored), so the output of `lmkit tokenize --format ids` or a JSON array both work. Nothing is added: no trailing newline, no replacement of invalid UTF-8.
+
+              lmkit tokenize --vocab V --format ids "hi there" \\
+                  | lmkit detokenize --vocab V
             """)
 
     @Option(name: .long, help: "Vocabulary (.vocab, or any importable file).")

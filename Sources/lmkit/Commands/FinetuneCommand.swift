@@ -119,7 +119,7 @@ struct FinetuneCommand: ParsableCommand {
                 "checkpoint": checkpoint, "val_conversations": r.valConversations,
                 "val_assistant_tokens": r.valAssistantTokens, "val_assistant_loss": r.valAssistantLoss,
                 "replies": r.stop.replies, "ended_with_end": r.stop.ended, "end_fraction": r.stop.replies > 0 ? r.stop.fraction : NSNull(),
-                "skipped_prompts": r.stop.skipped, "max_tokens": maxTokens, "grown_vocab": r.grown,
+                "skipped_prompts": r.stop.skipped, "scored_replies": r.stop.scoredReplies, "scored_ended_with_end": r.stop.scoredEnded, "held_out_long_conversations": r.longHeldOut, "max_tokens": maxTokens, "grown_vocab": r.grown,
                 "mean_reply_tokens": r.stop.replies > 0 ? Double(r.stop.replyTokens) / Double(r.stop.replies) : NSNull(),
                 "examples": r.stop.examples,
             ]
@@ -129,9 +129,10 @@ struct FinetuneCommand: ParsableCommand {
             print(String(format: "val_assistant_loss %.4f  (%d tokens, %d held-out conversations", r.valAssistantLoss,
                          r.valAssistantTokens, r.valConversations) + (r.grown ? "; base model grown for the chat tokens)" : ")"))
             if r.stop.replies > 0 {
-                print(String(format: "ended_with_end %d/%d = %.1f%%  (limit min(%d, context − prompt) tokens, %d prompts skipped, mean reply %.1f tokens)",
-                             r.stop.ended, r.stop.replies, 100 * r.stop.fraction, maxTokens, r.stop.skipped,
+                print(String(format: "ended_with_end %d/%d = %.1f%%  (held-out prompts: %d of scored conversations, %d of conversations too long to score; limit min(%d, context − prompt) tokens; %d prompts filling the context skipped; mean reply %.1f tokens)",
+                             r.stop.ended, r.stop.replies, 100 * r.stop.fraction, r.stop.scoredReplies, r.stop.replies - r.stop.scoredReplies, maxTokens, r.stop.skipped,
                              Double(r.stop.replyTokens) / Double(r.stop.replies)))
+                print("  of which prompts of the scored (in-context) conversations: \(r.stop.scoredEnded)/\(r.stop.scoredReplies)")
             }
         }
     }

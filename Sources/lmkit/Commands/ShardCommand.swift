@@ -11,11 +11,8 @@ struct ShardCommand: ParsableCommand {
         commandName: "shard",
         abstract: "Tokenize corpora into zstd-compressed, checksummed token shards for training.",
         discussion: """
-            Inputs: .txt (documents separated by lines holding only <|endoftext|>, or one file = one
-            document with --doc-separator file), .jsonl/.json (--text-field), directories (recursive),
-            each plain or .zst/.gz. Every document is encoded (special-token text as ordinary text) and
-            ends with the vocabulary's <|endoftext|> id. Re-running the same command resumes: finished
-            shards are verified and kept. Format: docs/SHARD_FORMAT.md.
+            Inputs: .txt (documents separated by lines holding only <|endoftext|>, or one file = one document with --doc-separator file), .jsonl/.json (--text-field), directories (recursive), each plain or .zst/.gz. Every document is encoded (special-token text as ordinary text) and ends with the vocabulary's <|endoftext|> id. Re-running the same command resumes: finished shards are verified and kept. Format: docs/SHARD_FORMAT.md.
+
               lmkit shard --vocab Vocab/gpt2.vocab --input corpus.txt.zst --output shards/ --val-fraction 0.01
             """)
 

@@ -10,12 +10,11 @@ struct TokenizeCommand: ParsableCommand {
         commandName: "tokenize",
         abstract: "Encode text with a vocabulary and show the tokens (pretty), the ids, or JSON.",
         discussion: """
-            Text comes from the argument, --file, or stdin. Files must be UTF-8 (invalid UTF-8 is
-            refused with its byte offset). Special-token text (e.g. <|endoftext|>) is an error unless
-            --allow-special names it (then it becomes its special id) or --special-as-text is given
-            (then it is encoded as ordinary text, like tiktoken's encode_ordinary).
+            Text comes from the argument, --file, or stdin. Files must be UTF-8 (invalid UTF-8 is refused with its byte offset). Special-token text (e.g. <|endoftext|>) is an error unless --allow-special names it (then it becomes its special id) or --special-as-text is given (then it is encoded as ordinary text, like tiktoken's encode_ordinary).
+
               lmkit tokenize --vocab Vocab/gpt2.vocab "Hello world"
-              lmkit tokenize --vocab Vocab/gpt2.vocab --file corpus.txt --format ids --special-as-text
+              lmkit tokenize --vocab Vocab/gpt2.vocab --file corpus.txt \\
+                  --format ids --special-as-text
             """)
 
     @Option(name: .long, help: "Vocabulary (.vocab, or any importable file: .tiktoken, encoder.json, tokenizer.json).")

@@ -9,11 +9,11 @@ struct VocabCommand: ParsableCommand {
         commandName: "vocab",
         abstract: "Byte-level BPE vocabularies: import, export, inspect (and train).",
         discussion: """
-            Native files are `.vocab` (docs/VOCAB_FORMAT.md). Import converts tiktoken rank files,
-            GPT-2 encoder.json + vocab.bpe and Hugging Face tokenizer.json; export writes tiktoken
-            and tokenizer.json files that tiktoken / HF tokenizers load and encode identically.
-              lmkit vocab import ../shared/corpora/vocab/r50k_base.tiktoken --output Vocab/gpt2.vocab
-              lmkit vocab export --vocab Vocab/gpt2.vocab --format hf --output gpt2-tokenizer.json
+            Native files are `.vocab` (docs/VOCAB_FORMAT.md). Import converts tiktoken rank files, GPT-2 encoder.json + vocab.bpe and Hugging Face tokenizer.json; export writes tiktoken and tokenizer.json files that tiktoken / HF tokenizers load and encode identically.
+
+              lmkit vocab import r50k_base.tiktoken -o Vocab/gpt2.vocab
+              lmkit vocab export --vocab Vocab/gpt2.vocab --format hf \\
+                  -o tokenizer.json
               lmkit vocab info --vocab Vocab/gpt2.vocab
             """,
         subcommands: VocabCommand.subcommands

@@ -9,10 +9,11 @@ struct VocabExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write a .vocab as a tiktoken rank file or a Hugging Face tokenizer.json.",
         discussion: """
-            tiktoken files hold only the ranks (pattern and specials are printed for your tiktoken.Encoding).
-            tokenizer.json loads with tokenizers.Tokenizer.from_file and encodes like lmkit.
-              lmkit vocab export --vocab Vocab/gpt2.vocab --format hf --output tokenizer.json
-              lmkit vocab export --vocab my.vocab --format tiktoken --output my.tiktoken
+            tiktoken files hold only the ranks (pattern and specials are printed for your tiktoken.Encoding). tokenizer.json loads with tokenizers.Tokenizer.from_file and encodes like lmkit (added tokens are always matched, as with lmkit's --allow-special all).
+
+              lmkit vocab export --vocab Vocab/gpt2.vocab --format hf \\
+                  -o tokenizer.json
+              lmkit vocab export --vocab my.vocab --format tiktoken -o my.tiktoken
             """)
 
     @Option(name: .long, help: "The .vocab file to export.")

@@ -9,13 +9,14 @@ struct VocabImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Convert a tiktoken, GPT-2 or tokenizer.json vocabulary to a native .vocab file.",
         discussion: """
-            tiktoken rank files carry no pattern or special tokens: for r50k_base / cl100k_base they
-            come from tiktoken's definitions (guessed from the file name, or --encoding); otherwise
-            pass --pattern and --special.
-              lmkit vocab import r50k_base.tiktoken --output Vocab/gpt2.vocab
-              lmkit vocab import gpt2-encoder.json --merges gpt2-vocab.bpe --output gpt2.vocab
-              lmkit vocab import tokenizer.json --output my.vocab
-              lmkit vocab import ranks.tiktoken --pattern gpt4 --special '<|endoftext|>=100257' --output my.vocab
+            tiktoken rank files carry no pattern or special tokens: for r50k_base / cl100k_base they come from tiktoken's definitions (guessed from the file name, or --encoding); otherwise pass --pattern and --special.
+
+              lmkit vocab import r50k_base.tiktoken -o Vocab/gpt2.vocab
+              lmkit vocab import gpt2-encoder.json --merges gpt2-vocab.bpe \\
+                  -o gpt2.vocab
+              lmkit vocab import tokenizer.json -o my.vocab
+              lmkit vocab import ranks.tiktoken --pattern gpt4 \\
+                  --special '<|endoftext|>=100257' -o my.vocab
             """)
 
     @Argument(help: "The file to import (for GPT-2 files: encoder.json).")
