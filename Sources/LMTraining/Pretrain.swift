@@ -86,10 +86,6 @@ public enum Pretrain {
         // 2. Model shape.
         let config = try resolveConfig(params.model, vocabSize: manifest.vocabSize, statePath: statePath)
         try config.validate()
-        if let saved, saved.config != config {  // the trainer checks this too, but only after the setup line and sgemm probe
-            throw LMError.mismatch(file: statePath, "the checkpoint is a model of another shape than the one requested",
-                                   fix: "resume with the same --preset/--layers/--heads/--dim/--context, or start a new --out")
-        }
         p.context = config.context
         if let saved {   // refuse a mismatched resume before touching anything
             if saved.config != config {
