@@ -247,4 +247,24 @@ struct TinyRunError: Error, CustomStringConvertible, Sendable {
         let r = try CLI.ok(["eval", "--checkpoint", "run", "--data", t.shards, "--json", "--batch", "2"], in: w.path)
         #expect((try? JSONSerialization.jsonObject(with: r.stdout)) != nil, "the checkpoint loads: \(r)")
     }
+
+    /// The data loader (pretrain) and eval report a flipped byte in a frame, naming shard and frame.
+    @Test func pretrainAndEvalOnACorruptedShard() throws {
+        let t = try TinyRun.get()
+        let w = Workspace()
+        defer { w.remove() }
+        try CLI.ok(["shard", "--vocab", t.vocab, "--input", t.root + "/docs.txt", "--output", "shards",
+                    "--frame-tokens", "64", "--val-fraction", "0.2", "--quiet"], in: w.path)
+        for shard in ["train-00000.lmshard", "val-00000.lmshard"] {
+            var bytes = try w.read("shards/" + shard)
+            bytes[64 + 6] ^= 0x5A  // frame 0's compressed bytes
+            try w.write("shards/" + shard, bytes)
+        }
+        // 60 steps × 16 windows cover the train split, so frame 0 is read. --quiet: progress lines are not errors.
+        try BadInput.check(["pretrain", "--data", "shards", "--vocab", t.vocab, "--out", "run"] + TinyRun.modelFlags
+                           + ["--steps", "60", "--batch", "16", "--eval-every", "0", "--quiet"], in: w.path,
+                           mentioning: ["train-00000.lmshard", "frame 0"], noOutput: ["run/model.safetensors"])
+        try BadInput.check(["eval", "--checkpoint", t.run, "--data", "shards"], in: w.path,
+                           mentioning: ["val-00000.lmshard", "frame 0"])
+    }
 }
