@@ -212,4 +212,20 @@ import Testing
         try BadInput.check(["vocab", "train", "--input", "emptydir", "--vocab-size", "300", "--output", "o.vocab"],
                            in: w.path, mentioning: ["emptydir"], noOutput: ["o.vocab"])
     }
+
+    /// A directory where a file is expected (input or output), and a file where a directory is.
+    @Test func directoriesWhereFilesAreExpected() throws {
+        let w = Workspace()
+        defer { w.remove() }
+        try FileManager.default.createDirectory(atPath: w.url("adir"), withIntermediateDirectories: true)
+        try w.write("c.txt", "some text to train on\n")
+        try BadInput.check(["vocab", "train", "--input", "c.txt", "--vocab-size", "260", "--output", "adir", "--quiet"],
+                           in: w.path, mentioning: ["adir"])
+        try BadInput.check(["vocab", "add-special", "--vocab", Repo.gpt2Vocab, "--output", "adir"], in: w.path, mentioning: ["adir"])
+        try BadInput.check(["tokenize", "--vocab", Repo.gpt2Vocab, "--file", "adir"], in: w.path, mentioning: ["adir"])
+        try BadInput.check(["shard", "--vocab", Repo.gpt2Vocab, "--input", "c.txt", "--output", "c.txt"], in: w.path,
+                           mentioning: ["c.txt"])
+        #expect(try w.read("c.txt") == Data("some text to train on\n".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: w.url("adir")).isEmpty)
+    }
 }
