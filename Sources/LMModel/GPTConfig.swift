@@ -37,18 +37,20 @@ public struct GPTConfig: Codable, Sendable, Equatable, Hashable {
     /// LayerNorm epsilon (GPT-2's 1e-5).
     public static let layerNormEpsilon: Float = 1e-5
 
-    /// 4 layers, 4 heads, 128 wide, context 128. With V = 65 (characters): 0.83 M parameters.
+    /// 4 layers, 4 heads, 128 wide, context 128. With V = 65 (characters): 818,048 parameters,
+    /// 5.60 MFLOP per trained token (`flopsPerToken()`).
     public static func tiny(vocabSize: Int) -> GPTConfig {
         GPTConfig(layers: 4, heads: 4, channels: 128, context: 128, vocabSize: vocabSize)
     }
 
     /// nanoGPT's Shakespeare-char config: 6 layers, 6 heads, 384 wide, context 256.
-    /// With V = 65: 10.8 M parameters.
+    /// With V = 65: 10,770,816 parameters, 71.1 MFLOP per trained token.
     public static func small(vocabSize: Int) -> GPTConfig {
         GPTConfig(layers: 6, heads: 6, channels: 384, context: 256, vocabSize: vocabSize)
     }
 
-    /// GPT-2 small: 12 layers, 12 heads, 768 wide, context 1024. With V = 50257: 124.4 M parameters.
+    /// GPT-2 small: 12 layers, 12 heads, 768 wide, context 1024. With V = 50257: 124,439,808
+    /// parameters, 855 MFLOP per trained token at T = 1024 (770 at T = 256).
     public static func gpt2(vocabSize: Int = 50257) -> GPTConfig {
         GPTConfig(layers: 12, heads: 12, channels: 768, context: 1024, vocabSize: vocabSize)
     }

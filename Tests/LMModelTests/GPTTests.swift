@@ -18,6 +18,13 @@ import LMTestSupport
         let n = Double(s.parameterCount - 256 * 384)
         #expect(s.flopsPerToken() == 6 * n + 12 * 6 * 384 * 256)
         #expect(GPT(config: s, seed: 1).parameterCount == s.paddedParameterCount)
+        // The figures quoted in the presets' documentation.
+        #expect(GPTConfig.tiny(vocabSize: 65).parameterCount == 818_048)
+        #expect(s.parameterCount == 10_770_816)
+        #expect(abs(GPTConfig.tiny(vocabSize: 65).flopsPerToken() / 1e6 - 5.60) < 0.005)
+        #expect(abs(s.flopsPerToken() / 1e6 - 71.1) < 0.05)
+        #expect(abs(g.flopsPerToken() / 1e6 - 855) < 0.5)
+        #expect(abs(g.flopsPerToken(time: 256) / 1e6 - 770) < 0.5)
     }
 
     @Test func codableRoundTrip() throws {
