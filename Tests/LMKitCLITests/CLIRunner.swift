@@ -58,7 +58,9 @@ enum CLI {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: bin)
         process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory ?? TestData.temporaryDirectory("lmkit-cli"))
+        let scratch = directory == nil ? TestData.temporaryDirectory("lmkit-cli") : nil
+        defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
+        process.currentDirectoryURL = URL(fileURLWithPath: directory ?? scratch!)
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
         process.environment = env
