@@ -127,4 +127,16 @@ import Testing
         try BadInput.check(["tokenize", "--vocab", v, "--chat", "bad.jsonl"], in: w.path,
                            mentioning: ["bad.jsonl", "line 2", "robot"])
     }
+
+    @Test func finetuneConversationLongerThanTheContext() throws {
+        let t = try TinyRun.get()
+        let w = Workspace()
+        defer { w.remove() }
+        let v = try Self.chatVocab(t, w)
+        let long = #"{"messages":[{"role":"user","content":"Tell me a very long story about the king and the queen"},"#
+            + #"{"role":"assistant","content":"Once upon a time there was a long story that never ends."}]}"#
+        try w.write("long.jsonl", Self.good + "\n" + long + "\n")
+        try BadInput.check(["finetune", "--checkpoint", t.run, "--vocab", v, "--data", "long.jsonl", "--out", "sft",
+                            "--steps", "1"], in: w.path, mentioning: ["long.jsonl", "line 2", "--skip-long"], noOutput: ["sft"])
+    }
 }
