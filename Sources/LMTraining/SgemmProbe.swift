@@ -3,7 +3,8 @@ import LMKernels
 import LMSupport
 
 /// Measures this machine's sgemm rate once (for MFU): square products through LMKernels'
-/// `Matmul.gemm` (the project's only sgemm caller), best of a few repeats.
+/// `Matmul.parallelGemm` on `BLAS.threads` threads, as training runs its matmuls (a single-threaded
+/// probe made MFU read above 100%), best of a few repeats.
 public enum SgemmProbe {
     /// FLOP/s of an n×n×n sgemm (2n³ FLOPs), best of `repeats`, after one warm-up call.
     /// ~0.3 s for n = 1024 on 2 cores. On a busy machine the rate (and so MFU) is only indicative.
@@ -17,7 +18,7 @@ public enum SgemmProbe {
                 c.withUnsafeMutableBufferPointer { pc in
                     for r in 0...repeats {
                         let t0 = DispatchTime.now().uptimeNanoseconds
-                        Matmul.gemm(transA: false, transB: false, m: n, n: n, k: n, a: pa.baseAddress!, lda: n,
+                        Matmul.parallelGemm(transA: false, transB: false, m: n, n: n, k: n, a: pa.baseAddress!, lda: n,
                                     b: pb.baseAddress!, ldb: n, beta: 0, c: pc.baseAddress!, ldc: n)
                         let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                         if r > 0 { best = min(best, dt) }
