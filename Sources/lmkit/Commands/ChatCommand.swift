@@ -24,19 +24,12 @@ struct ChatCommand: ParsableCommand {
     @Option(help: "System message at the start of the conversation.") var system: String?
     @Flag(help: "With --message/--conversation: print one JSON object (reply, tokens, stop).") var json = false
     @Option(name: .customLong("max-tokens"), help: "Token limit per reply.") var maxTokens: Int = 256
-    @Option(help: "Sampling temperature (0 = greedy).") var temperature: Double = 0.8
-    @Option(name: .customLong("top-k"), help: "Sample only from the K most likely tokens.") var topK: Int?
-    @Option(name: .customLong("top-p"), help: "Sample only from the most likely tokens whose probability reaches P (nucleus).")
-    var topP: Double?
-    @Option(help: "Seed of the sampler (same seed ⇒ same replies).") var seed: UInt64 = 1
+    @OptionGroup var sampling: SamplingOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         if message != nil && conversation != nil { throw ValidationError("pass --message or --conversation, not both.") }
         if maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1 (got \(maxTokens)).") }
-        if !(temperature >= 0 && temperature <= 100) { throw ValidationError("--temperature must be in [0, 100] (got \(temperature)).") }
-        if let k = topK, k < 1 { throw ValidationError("--top-k must be at least 1 (got \(k)).") }
-        if let p = topP, !(p > 0 && p <= 1) { throw ValidationError("--top-p must be in (0, 1] (got \(p)).") }
     }
 
     func run() throws {
@@ -44,7 +37,7 @@ struct ChatCommand: ParsableCommand {
         p.vocabPath = vocab
         p.maxTokens = maxTokens
         p.system = system
-        p.sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, seed: seed)
+        p.sampling = sampling.parameters
         p.threads = common.resolvedThreads
         let session = try Chat.open(p)
         let out = StandardOutput.shared

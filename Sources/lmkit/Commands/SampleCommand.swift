@@ -16,18 +16,11 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Vocab file (default: CHECKPOINT/vocab.vocab).") var vocab: String?
     @Option(help: "Text to continue (default: start a new document).") var prompt: String = ""
     @Option(name: .customLong("max-tokens"), help: "Tokens to generate.") var maxTokens: Int = 200
-    @Option(help: "Sampling temperature (0 = greedy).") var temperature: Double = 0.8
-    @Option(name: .customLong("top-k"), help: "Sample only from the K most likely tokens.") var topK: Int?
-    @Option(name: .customLong("top-p"), help: "Sample only from the most likely tokens whose probability reaches P (nucleus).")
-    var topP: Double?
-    @Option(help: "Seed of the sampler (same seed ⇒ same text).") var seed: UInt64 = 1
+    @OptionGroup var sampling: SamplingOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         if maxTokens < 0 { throw ValidationError("--max-tokens must be 0 or more (got \(maxTokens)).") }
-        if !(temperature >= 0 && temperature <= 100) { throw ValidationError("--temperature must be in [0, 100] (got \(temperature)).") }
-        if let k = topK, k < 1 { throw ValidationError("--top-k must be at least 1 (got \(k)).") }
-        if let p = topP, !(p > 0 && p <= 1) { throw ValidationError("--top-p must be in (0, 1] (got \(p)).") }
     }
 
     func run() throws {
@@ -35,7 +28,7 @@ struct SampleCommand: ParsableCommand {
         p.vocabPath = vocab
         p.prompt = prompt
         p.maxTokens = maxTokens
-        p.sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, seed: seed)
+        p.sampling = sampling.parameters
         p.threads = common.resolvedThreads
         let out = StandardOutput.shared
         out.write(prompt)
