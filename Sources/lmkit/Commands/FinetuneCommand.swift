@@ -31,12 +31,6 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "Optimizer steps.") var steps: Int?
     @Option(help: "Training time budget in minutes.") var time: Double?
     @Option(help: "Rows (packed conversations) per micro-batch (B; default 16).") var batch: Int?
-    @Option(help: "Micro-batches accumulated per optimizer step (default 1).") var accum: Int?
-    @Option(help: "Peak learning rate (default 3e-4).") var lr: Double?
-    @Option(name: .customLong("min-lr"), help: "Final learning rate of the cosine (default: --lr / 10).") var minLR: Double?
-    @Option(help: "Linear warmup steps (default 20).") var warmup: Int?
-    @Option(name: .customLong("weight-decay"), help: "AdamW decoupled weight decay, 2-D tensors only (default 0.1).") var weightDecay: Double?
-    @Option(help: "Clip the global gradient norm to this (0 = off; default 1).") var clip: Double?
     @Option(name: .customLong("eval-every"), help: "Measure the val loss every N steps (0 = only at the end; default 50).")
     var evalEvery: Int?
     @Option(name: .customLong("eval-batches"), help: "Validation batches per evaluation (default: the whole val split).") var evalBatches: Int?
@@ -50,6 +44,7 @@ struct FinetuneCommand: ParsableCommand {
     @Option(name: .customLong("max-tokens"), help: "With --evaluate: token limit per reply, at most the room left in the context (default 128).") var maxTokens: Int = 128
     @Option(help: "With --evaluate: sampling temperature for the replies (default 0 = greedy).") var temperature: Double = 0
     @Flag(help: "With --evaluate: print one JSON object.") var json = false
+    @OptionGroup var optimizer: OptimizerOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -70,13 +65,8 @@ struct FinetuneCommand: ParsableCommand {
         if evaluate { return try runEvaluation() }
         var t = TrainerParameters(outputDirectory: out!)
         var o = TrainingOptions()
+        optimizer.apply(to: &o)
         o.batchSize = batch
-        o.accumulation = accum
-        o.learningRate = lr
-        o.minLearningRate = minLR
-        o.warmupSteps = warmup
-        o.weightDecay = weightDecay
-        o.gradClip = clip
         o.seed = seed
         o.evalEvery = evalEvery
         o.evalBatches = evalBatches

@@ -28,17 +28,9 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Width of the residual stream (channels).") var dim: Int?
     @Option(help: "Context length T (tokens per training window); overrides a preset's.") var context: Int?
     @Option(help: "Windows per micro-batch (B; default 16).") var batch: Int?
-    @Option(help: "Micro-batches accumulated per optimizer step (default 1).") var accum: Int?
     @Option(help: "Optimizer steps.") var steps: Int?
     @Option(help: "Training time budget in minutes (instead of --steps; the step count is fixed after timing the first steps).")
     var time: Double?
-    @Option(help: "Peak learning rate (default 1e-3).") var lr: Double?
-    @Option(name: .customLong("min-lr"), help: "Final learning rate of the cosine (default: --lr / 10).") var minLR: Double?
-    @Option(help: "Linear warmup steps (default 100).") var warmup: Int?
-    @Option(name: .customLong("weight-decay"), help: "AdamW decoupled weight decay, 2-D tensors only (default 0.1).") var weightDecay: Double?
-    @Option(help: "AdamW beta1 (default 0.9).") var beta1: Double?
-    @Option(help: "AdamW beta2 (default 0.99).") var beta2: Double?
-    @Option(help: "Clip the global gradient norm to this (0 = off; default 1).") var clip: Double?
     @Option(name: .customLong("eval-every"), help: "Measure the val loss every N steps (0 = only at the end; default 100).")
     var evalEvery: Int?
     @Option(name: .customLong("eval-batches"), help: "Validation batches per evaluation (default 20).") var evalBatches: Int?
@@ -47,6 +39,7 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Seed for initialisation and data order (default 1337).") var seed: UInt64?
     @Flag(help: "Continue the run in --out from its last checkpoint, bit-identical to an uninterrupted run (options not given are taken from the run).")
     var resume = false
+    @OptionGroup var optimizer: OptimizerOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -64,9 +57,6 @@ struct PretrainCommand: ParsableCommand {
         if let s = steps, s < 1 { throw ValidationError("--steps must be at least 1 (got \(s)).") }
         if let t = time, !(t > 0) { throw ValidationError("--time must be a positive number of minutes (got \(t)).") }
         if let b = batch, b < 1 { throw ValidationError("--batch must be at least 1 (got \(b)).") }
-        if let a = accum, a < 1 { throw ValidationError("--accum must be at least 1 (got \(a)).") }
-        if let l = lr, !(l > 0 && l < 1) { throw ValidationError("--lr must be in (0, 1) (got \(l)).") }
-        if let w = warmup, w < 0 { throw ValidationError("--warmup must be 0 or more (got \(w)).") }
         for (name, v) in [("--eval-every", evalEvery ?? 0), ("--eval-batches", evalBatches ?? 0), ("--checkpoint-every", checkpointEvery)] where v < 0 {
             throw ValidationError("\(name) must be 0 or more (got \(v)).")
         }
@@ -75,15 +65,8 @@ struct PretrainCommand: ParsableCommand {
     func run() throws {
         var t = TrainerParameters(outputDirectory: out)
         var o = TrainingOptions()
+        optimizer.apply(to: &o)
         o.batchSize = batch
-        o.accumulation = accum
-        o.learningRate = lr
-        o.minLearningRate = minLR
-        o.warmupSteps = warmup
-        o.weightDecay = weightDecay
-        o.beta1 = beta1
-        o.beta2 = beta2
-        o.gradClip = clip
         o.seed = seed
         t.timeBudgetSeconds = time.map { $0 * 60 }
         t.steps = steps
