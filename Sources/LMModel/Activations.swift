@@ -23,6 +23,8 @@ final class Activations {
     var targetCount = 0
     /// True once `backward` has overwritten the logits.
     var logitsConsumed = false
+    /// Scored position of each row after `forwardRewards`; nil once `backwardRewards` used them.
+    var scorePositions: [Int]?
 
     let encoded: UnsafeMutablePointer<Float>
     let layers: [Layer]

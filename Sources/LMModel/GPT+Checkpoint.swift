@@ -50,7 +50,7 @@ extension GPT {
         }
         var tensors = try Safetensors.read(weightsPath)
         // Accept names without the `transformer.` prefix (GPT2Model checkpoints such as the hub's gpt2).
-        for (name, t) in tensors where !name.hasPrefix("transformer.") && !name.hasPrefix("lm_head") {
+        for (name, t) in tensors where !name.hasPrefix("transformer.") && !name.hasPrefix("lm_head") && name != "score.weight" {
             tensors["transformer." + name] = t
             tensors[name] = nil
         }
@@ -84,7 +84,7 @@ extension GPT {
                 continue
             }
             throw LMError.mismatch(file: weightsPath, "unexpected tensor \(name)",
-                                   fix: "lmkit loads GPT-2 (GPT2LMHeadModel) checkpoints only")
+                                   fix: "lmkit loads GPT-2 checkpoints (GPT2LMHeadModel, or GPT2ForSequenceClassification with one label)")
         }
         return model
     }
@@ -92,11 +92,15 @@ extension GPT {
 
 extension GPTConfig {
     /// The `config.json` of a Hugging Face `GPT2LMHeadModel` with this shape (dropout 0,
-    /// tanh GELU, eps 1e-5, tied embeddings).
+    /// tanh GELU, eps 1e-5, tied embeddings) — or, with `scoreHead`, of a
+    /// `GPT2ForSequenceClassification` with one label (a reward model).
     public func huggingFaceConfigJSON() -> String {
-        """
+        let architecture = scoreHead
+            ? "\"GPT2ForSequenceClassification\"],\n  \"num_labels\": 1,\n  \"id2label\": {\"0\": \"LABEL_0\"},\n  \"label2id\": {\"LABEL_0\": 0}"
+            : "\"GPT2LMHeadModel\"]"
+        return """
         {
-          "architectures": ["GPT2LMHeadModel"],
+          "architectures": [\(architecture),
           "model_type": "gpt2",
           "vocab_size": \(vocabSize),
           "n_positions": \(context),
@@ -157,8 +161,17 @@ extension GPTConfig {
         if let inner = obj["n_inner"] as? NSNumber, inner.intValue != 4 * embd {
             throw LMError.mismatch(file: path, "n_inner is \(inner), lmkit's MLP is 4 × n_embd = \(4 * embd)")
         }
+        let architectures = obj["architectures"] as? [String] ?? []
+        let scoreHead = architectures.contains("GPT2ForSequenceClassification")
+        if scoreHead {
+            let labels = (obj["num_labels"] as? NSNumber)?.intValue ?? (obj["id2label"] as? [String: Any])?.count ?? 2
+            if labels != 1 {
+                throw LMError.mismatch(file: path, "GPT2ForSequenceClassification with \(labels) labels; lmkit reward models have one",
+                                       fix: "save the reward model with num_labels=1")
+            }
+        }
         self.init(layers: try int("n_layer"), heads: try int("n_head"), channels: embd,
-                  context: try int("n_positions", "n_ctx"), vocabSize: try int("vocab_size"))
+                  context: try int("n_positions", "n_ctx"), vocabSize: try int("vocab_size"), scoreHead: scoreHead)
         do { try validate() } catch let e as LMError {
             throw LMError.badFormat(file: path, e.message, fix: "fix config.json")
         }

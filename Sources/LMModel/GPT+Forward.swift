@@ -19,17 +19,11 @@ extension GPT {
     /// Preconditions: `inputs.count == batch·time`, 1 ≤ time ≤ `config.context`.
     @discardableResult
     public func forward(inputs: [Int32], targets: [Int32]?, batch: Int, time: Int) -> Float {
-        precondition(batch >= 1 && time >= 1 && time <= config.context,
-                     "GPT.forward: time \(time) must be in 1...\(config.context) and batch ≥ 1")
-        precondition(inputs.count == batch * time, "GPT.forward: inputs has \(inputs.count) ids, expected \(batch)·\(time)")
         if let targets { precondition(targets.count == batch * time, "GPT.forward: targets has the wrong count") }
-        let acts = activations(batch: batch, time: time)
+        let acts = prepareInputs(inputs, batch: batch, time: time)
         let v = config.vocabSize
-        for (i, t) in inputs.enumerated() {
-            precondition(t >= 0 && Int(t) < v, "GPT.forward: input id \(t) is outside the vocabulary 0..<\(v)")
-            acts.tokens[i] = t
-        }
         acts.hasTargets = targets != nil
+        acts.scorePositions = nil
         acts.logitsConsumed = false
         var count = 0
         if let targets {
@@ -47,8 +41,42 @@ extension GPT {
 
     private func forwardPass(_ params: UnsafePointer<Float>, _ a: Activations) -> Float {
         let cfg = config, lay = parameterLayout, th = threads
-        let b = a.batch, t = a.time, n = b * t, c = cfg.channels, nh = cfg.heads
+        let n = a.batch * a.time, c = cfg.channels
         let vp = cfg.paddedVocabSize
+        forwardTrunk(params, a)
+        timed("matmul.forward") {
+            Matmul.forward(out: a.logits, inp: a.lnf, weight: params + lay.wte, bias: nil, rows: n, inChannels: c,
+                           outChannels: vp, layout: .outputMajor)
+        }
+        guard a.hasTargets else { return 0 }
+        timed("crossentropy.forward") {
+            CrossEntropy.forward(losses: a.losses, lse: a.lse, logits: a.logits, targets: a.targets, rows: n,
+                                 vocab: cfg.vocabSize, paddedVocab: vp, threads: th)
+        }
+        guard a.targetCount > 0 else { return 0 }
+        var sum: Double = 0
+        for i in 0..<n { sum += Double(a.losses[i]) }
+        return Float(sum / Double(a.targetCount))
+    }
+
+    /// Checks `inputs` (B·T ids in 0..<V) and copies them into the activations of that shape.
+    func prepareInputs(_ inputs: [Int32], batch: Int, time: Int) -> Activations {
+        precondition(batch >= 1 && time >= 1 && time <= config.context,
+                     "GPT.forward: time \(time) must be in 1...\(config.context) and batch ≥ 1")
+        precondition(inputs.count == batch * time, "GPT.forward: inputs has \(inputs.count) ids, expected \(batch)·\(time)")
+        let acts = activations(batch: batch, time: time)
+        let v = config.vocabSize
+        for (i, t) in inputs.enumerated() {
+            precondition(t >= 0 && Int(t) < v, "GPT.forward: input id \(t) is outside the vocabulary 0..<\(v)")
+            acts.tokens[i] = t
+        }
+        return acts
+    }
+
+    /// Embeddings, every block and the final LayerNorm: leaves ln_f(x) in `a.lnf` (B·T, C).
+    func forwardTrunk(_ params: UnsafePointer<Float>, _ a: Activations) {
+        let cfg = config, lay = parameterLayout, th = threads
+        let b = a.batch, t = a.time, n = b * t, c = cfg.channels, nh = cfg.heads
         timed("encoder.forward") {
             Encoder.forward(out: a.encoded, tokens: a.tokens, wte: params + lay.wte, wpe: params + lay.wpe,
                             batch: b, time: t, channels: c, threads: th)
@@ -99,19 +127,6 @@ extension GPT {
             LayerNorm.forward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: x, weight: params + lay.lnfw,
                               bias: params + lay.lnfb, rows: n, channels: c, threads: th)
         }
-        timed("matmul.forward") {
-            Matmul.forward(out: a.logits, inp: a.lnf, weight: params + lay.wte, bias: nil, rows: n, inChannels: c,
-                           outChannels: vp, layout: .outputMajor)
-        }
-        guard a.hasTargets else { return 0 }
-        timed("crossentropy.forward") {
-            CrossEntropy.forward(losses: a.losses, lse: a.lse, logits: a.logits, targets: a.targets, rows: n,
-                                 vocab: cfg.vocabSize, paddedVocab: vp, threads: th)
-        }
-        guard a.targetCount > 0 else { return 0 }
-        var sum: Double = 0
-        for i in 0..<n { sum += Double(a.losses[i]) }
-        return Float(sum / Double(a.targetCount))
     }
 
     /// Adds ∂loss/∂parameters of the last `forward` (which must have had targets) to `gradients`.
@@ -130,7 +145,7 @@ extension GPT {
 
     private func backwardPass(_ params: UnsafePointer<Float>, _ grads: UnsafeMutablePointer<Float>, _ a: Activations) {
         let cfg = config, lay = parameterLayout, th = threads
-        let b = a.batch, t = a.time, n = b * t, c = cfg.channels, nh = cfg.heads
+        let n = a.batch * a.time, c = cfg.channels
         let vp = cfg.paddedVocabSize
         let scale: Float = a.targetCount > 0 ? 1 / Float(a.targetCount) : 0
         timed("crossentropy.backward") {
@@ -142,6 +157,14 @@ extension GPT {
                             weight: params + lay.wte, rows: n, inChannels: c, outChannels: vp, layout: .outputMajor,
                             threads: th)
         }
+        backwardTrunk(params, grads, a)
+    }
+
+    /// Backward from ∂loss/∂ln_f(x) in `a.dC` (B·T, C) through the final LayerNorm, every block and
+    /// the embeddings; adds into `grads`. Uses `a.dres`, `a.d4C`, `a.dqkv` as scratch.
+    func backwardTrunk(_ params: UnsafePointer<Float>, _ grads: UnsafeMutablePointer<Float>, _ a: Activations) {
+        let cfg = config, lay = parameterLayout, th = threads
+        let b = a.batch, t = a.time, n = b * t, c = cfg.channels, nh = cfg.heads
         timed("residual.backward") { a.dres.update(repeating: 0, count: n * c) }
         let last = lay.blocks.isEmpty ? UnsafePointer(a.encoded) : UnsafePointer(a.layers[cfg.layers - 1].res3)
         timed("layernorm.backward") {

@@ -19,13 +19,38 @@ public struct GPTConfig: Codable, Sendable, Equatable, Hashable {
     public var context: Int
     /// V: number of real tokens.
     public var vocabSize: Int
+    /// True for a reward model: one more tensor, `score.weight` (1, C), maps the final hidden
+    /// state of a sequence's last token to a scalar reward (Hugging Face's
+    /// `GPT2ForSequenceClassification` with `num_labels` 1). The LM head stays tied to wte.
+    public var scoreHead: Bool
 
-    public init(layers: Int, heads: Int, channels: Int, context: Int, vocabSize: Int) {
+    public init(layers: Int, heads: Int, channels: Int, context: Int, vocabSize: Int, scoreHead: Bool = false) {
         self.layers = layers
         self.heads = heads
         self.channels = channels
         self.context = context
         self.vocabSize = vocabSize
+        self.scoreHead = scoreHead
+    }
+
+    private enum CodingKeys: String, CodingKey { case layers, heads, channels, context, vocabSize, scoreHead }
+
+    /// Decodes; `scoreHead` is optional (absent in files of language models and of older runs).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(layers: try c.decode(Int.self, forKey: .layers), heads: try c.decode(Int.self, forKey: .heads),
+                  channels: try c.decode(Int.self, forKey: .channels), context: try c.decode(Int.self, forKey: .context),
+                  vocabSize: try c.decode(Int.self, forKey: .vocabSize),
+                  scoreHead: try c.decodeIfPresent(Bool.self, forKey: .scoreHead) ?? false)
+    }
+
+    /// Encodes; `scoreHead` only when true, so language-model files are unchanged.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(layers, forKey: .layers); try c.encode(heads, forKey: .heads)
+        try c.encode(channels, forKey: .channels); try c.encode(context, forKey: .context)
+        try c.encode(vocabSize, forKey: .vocabSize)
+        if scoreHead { try c.encode(true, forKey: .scoreHead) }
     }
 
     /// Vp: `vocabSize` rounded up to a multiple of 64 (faster matmuls, as in llm.c).
@@ -82,10 +107,10 @@ public struct GPTConfig: Codable, Sendable, Equatable, Hashable {
     }
 
     /// Parameters as Hugging Face counts them (token embedding with V rows, tied head not
-    /// counted twice): V·C + ctx·C + L·(12C² + 13C) + 2C.
+    /// counted twice): V·C + ctx·C + L·(12C² + 13C) + 2C, plus C for a score head.
     public var parameterCount: Int {
         let c = channels
-        return vocabSize * c + context * c + layers * (12 * c * c + 13 * c) + 2 * c
+        return vocabSize * c + context * c + layers * (12 * c * c + 13 * c) + 2 * c + (scoreHead ? c : 0)
     }
 
     /// Length of the flat parameter buffer: `parameterCount` plus the (Vp − V)·C padding rows.

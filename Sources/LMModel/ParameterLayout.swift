@@ -23,7 +23,8 @@ public struct TensorSpec: Sendable, Equatable, Hashable {
 /// Order: wte (Vp, C), wpe (ctx, C), then per layer ln_1.weight/bias (C), attn.c_attn.weight (C, 3C),
 /// attn.c_attn.bias (3C), attn.c_proj.weight (C, C), attn.c_proj.bias (C), ln_2.weight/bias (C),
 /// mlp.c_fc.weight (C, 4C), mlp.c_fc.bias (4C), mlp.c_proj.weight (4C, C), mlp.c_proj.bias (C),
-/// then ln_f.weight/bias (C), packed back to back: exactly `config.paddedParameterCount` floats.
+/// then ln_f.weight/bias (C), then — reward models only (`config.scoreHead`) — score.weight (1, C),
+/// packed back to back: exactly `config.paddedParameterCount` floats.
 public struct ParameterLayout: Sendable {
     /// Offsets of one block's tensors.
     public struct Block: Sendable {
@@ -37,6 +38,8 @@ public struct ParameterLayout: Sendable {
     public let blocks: [Block]
     public let lnfw: Int
     public let lnfb: Int
+    /// Offset of `score.weight` (1, C), or nil for a language model.
+    public let score: Int?
     /// Total floats (= `config.paddedParameterCount`).
     public let count: Int
 
@@ -68,6 +71,7 @@ public struct ParameterLayout: Sendable {
         self.blocks = blocks
         lnfw = add("transformer.ln_f.weight", [c])
         lnfb = add("transformer.ln_f.bias", [c])
+        score = config.scoreHead ? add("score.weight", [1, c]) : nil
         tensors = specs
         count = offset
     }

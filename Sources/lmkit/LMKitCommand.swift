@@ -31,6 +31,8 @@ struct LMKit: ParsableCommand {
         PretrainCommand.self, SampleCommand.self, EvalCommand.self,
         // Chat (SFT)
         FinetuneCommand.self, ChatCommand.self,
+        // Reward model (RLHF)
+        RewardCommand.self,
     ]
 }
 
