@@ -13,8 +13,8 @@ struct RewardCommand: ParsableCommand {
             that differ in the last answer) or {"prompt", "chosen", "rejected"}. The model is a GPT plus a
             score head read at the last token (<|endoftext|> is appended); the loss is −log σ(r_chosen − r_rejected).
             The run directory loads in transformers as GPT2ForSequenceClassification (num_labels 1).
-              lmkit reward train --checkpoint sft/ --data Corpora/preference/hh-rlhf-harmless-base-1500.jsonl --out rm/ --epochs 1
-              lmkit reward eval --checkpoint rm/ --data Corpora/preference/hh-rlhf-harmless-base-1500.jsonl
+              lmkit reward train --checkpoint sft/ --data Corpora/preference/hh-rlhf-harmless-base-test.A.jsonl --out rm/ --epochs 1
+              lmkit reward eval --checkpoint rm/ --data Corpora/preference/hh-rlhf-harmless-base-test.A.jsonl
               lmkit reward score --checkpoint rm/ "Human: hi\\n\\nAssistant: Hello! How can I help?"
             """,
         subcommands: [RewardTrainCommand.self, RewardEvalCommand.self, RewardScoreCommand.self])
