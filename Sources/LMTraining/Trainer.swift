@@ -81,7 +81,7 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
         var calibratedThisSession = false
 
         if !p.quiet {
-            printError("pretrain: \(model.parameterCount) parameters, \(tokensPerStep) tokens/step" +
+            printError("\(p.logLabel): \(model.parameterCount) parameters, \(tokensPerStep) tokens/step" +
                        (p.resume ? ", resuming at step \(state.step)" : "") +
                        (state.totalSteps.map { ", \($0) steps" } ?? ", steps fixed after timing the first ones"))
         }
@@ -144,7 +144,7 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
                 let more = Int(max(0, left - spent - oneEval) / (perStep + evalCost))
                 state.totalSteps = state.step + more
                 if !p.quiet {
-                    printError("pretrain: \(String(format: "%.3f", perStep)) s/step ⇒ \(state.totalSteps!) steps in the time budget" +
+                    printError("\(p.logLabel): \(String(format: "%.3f", perStep)) s/step ⇒ \(state.totalSteps!) steps in the time budget" +
                                (recalibrate ? " (measured again after warmup)" : ""))
                 }
             }
@@ -199,7 +199,7 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
         try checkpoint(&state, optimizer)
         if !p.quiet {
             let what = stopReason == .interrupted ? "interrupted; resume with --resume" : stopReason == .timeBudget ? "time budget used" : "done"
-            printError("pretrain: \(what) — step \(state.step), checkpoint in \(directory)" +
+            printError("\(p.logLabel): \(what) — step \(state.step), checkpoint in \(directory)" +
                        (lastVal.map { ", val loss \(String(format: "%.4f", $0))" } ?? ""))
         }
         let sorted = stepTimes.sorted()
@@ -272,7 +272,7 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
             }
             // A longer run stretches the cosine from here on; the curve is then no longer the
             // uninterrupted one of the original schedule, so say so.
-            if !p.quiet { printError("pretrain: schedule changed from \(state.totalSteps!) to \(steps) steps") }
+            if !p.quiet { printError("\(p.logLabel): schedule changed from \(state.totalSteps!) to \(steps) steps") }
             state.totalSteps = steps
         }
         for (name, hash) in state.fileHashes.sorted(by: { $0.key < $1.key }) {

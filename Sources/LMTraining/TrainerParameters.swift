@@ -52,6 +52,8 @@ public struct TrainerParameters: Sendable {
     public var dataFingerprint = ""
     /// Title of loss.svg.
     public var chartTitle = "lmkit pretrain"
+    /// Prefix of the trainer's stderr lines ("pretrain", "finetune", "reward").
+    public var logLabel = "pretrain"
     /// Measured sgemm rate in FLOP/s for MFU (nil = MFU not shown).
     public var peakFlops: Double?
 

@@ -226,8 +226,8 @@ struct TinyRunError: Error, CustomStringConvertible, Sendable {
         process.arguments = ["pretrain", "--data", t.shards, "--vocab", t.vocab, "--out", "run"] + TinyRun.modelFlags
             + ["--steps", "100000", "--checkpoint-every", "0", "--eval-every", "0", "--batch", "4"]
         process.currentDirectoryURL = URL(fileURLWithPath: w.path)
-        FileManager.default.createFile(atPath: w.url("out.txt"), contents: nil)
-        FileManager.default.createFile(atPath: w.url("err.txt"), contents: nil)
+        _ = FileManager.default.createFile(atPath: w.url("out.txt"), contents: nil)
+        _ = FileManager.default.createFile(atPath: w.url("err.txt"), contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: w.url("out.txt"))
         process.standardError = FileHandle(forWritingAtPath: w.url("err.txt"))
         process.standardInput = FileHandle.nullDevice

@@ -75,6 +75,7 @@ public enum RewardTrain {
         p.warmupSteps = 20
         p.evalEvery = 50
         p.checkpointEvery = 200
+        p.logLabel = "reward"
         var options = params.options
         options.batchSize = nil
         options.apply(to: &p, saved: saved?.hyper)

@@ -77,6 +77,7 @@ public enum Finetune {
         p.warmupSteps = 20
         p.evalEvery = 50
         p.checkpointEvery = 200
+        p.logLabel = "finetune"
         params.options.apply(to: &p, saved: saved?.hyper)
         if params.epochs != nil { p.steps = nil }
         if let e = params.epochs, !(e > 0) { throw LMError.badInput("--epochs must be positive (got \(e))") }
