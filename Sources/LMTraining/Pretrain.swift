@@ -53,15 +53,7 @@ public enum Pretrain {
         var p = params.trainer
         let run = p.outputDirectory
         let statePath = run + "/" + TrainState<LoaderPosition, GPTConfig>.fileName
-        if !p.resume && FileIO.exists(statePath) {
-            throw LMError.badInput(file: run, "already holds a training run (state.json)",
-                                   fix: "pass --resume to continue it, or choose another --out")
-        }
-        if p.resume && !FileIO.exists(statePath) {
-            throw LMError.badInput(file: run, "has no checkpoint to resume (state.json is missing)",
-                                   fix: "start the run without --resume")
-        }
-        let saved = p.resume ? try TrainState<LoaderPosition, GPTConfig>.read(from: statePath) : nil
+        let saved = try RunDirectory.savedState(in: run, resume: p.resume, as: TrainState<LoaderPosition, GPTConfig>.self)
         params.options.apply(to: &p, saved: saved?.hyper)
         try p.validate()
 
@@ -118,13 +110,8 @@ public enum Pretrain {
         } else if !p.quiet {
             printError("pretrain: \(data) has no validation split; val loss is not measured (shard with --val-fraction)")
         }
-        do { try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true) } catch {
-            throw LMError.io(file: run, "cannot create the run directory", fix: "check the --out path and permissions")
-        }
-        let vocabCopy = run + "/" + vocabFileName
-        if (vocabPath as NSString).standardizingPath != (vocabCopy as NSString).standardizingPath {
-            try VocabularyFile.write(vocab, to: vocabCopy)
-        }
+        try RunDirectory.create(run)
+        try RunDirectory.storeVocab(vocab, from: vocabPath, in: run)
         if params.measureSgemm { p.peakFlops = SgemmProbe.measure() }
         if !p.quiet {
             printError("pretrain: \(GPT.describe(config)); \(ProgressReporter.count(Double(trainTokens))) train / \(ProgressReporter.count(Double(valTokens))) val tokens" +

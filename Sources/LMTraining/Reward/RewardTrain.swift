@@ -55,22 +55,12 @@ public enum RewardTrain {
     public static func run(_ params: RewardTrainParameters, stopRequested: (@Sendable (Int) -> Bool)? = nil) throws -> RewardTrainResult {
         var p = params.trainer
         let run = p.outputDirectory
-        typealias State = TrainState<PairPosition, GPTConfig>
-        let statePath = run + "/" + State.fileName
-        if !p.resume && FileIO.exists(statePath) {
-            throw LMError.badInput(file: run, "already holds a training run (state.json)",
-                                   fix: "pass --resume to continue it, or choose another --out")
-        }
-        if p.resume && !FileIO.exists(statePath) {
-            throw LMError.badInput(file: run, "has no checkpoint to resume (state.json is missing)",
-                                   fix: "start the run without --resume")
-        }
         if !(params.valFraction >= 0 && params.valFraction < 1) {
             throw LMError.badInput("--val-fraction must be in [0, 1) (got \(params.valFraction))")
         }
         if params.pairsPerBatch < 1 { throw LMError.badInput("--batch must be ≥ 1 pair (got \(params.pairsPerBatch))") }
         if let e = params.epochs, !(e > 0) { throw LMError.badInput("--epochs must be positive (got \(e))") }
-        let saved = p.resume ? try State.read(from: statePath) : nil
+        let saved = try RunDirectory.savedState(in: run, resume: p.resume, as: TrainState<PairPosition, GPTConfig>.self)
         p.learningRate = 1e-4
         p.warmupSteps = 20
         p.evalEvery = 50
@@ -118,9 +108,7 @@ public enum RewardTrain {
         if p.chartTitle == "lmkit pretrain" {
             p.chartTitle = "lmkit reward train — \(GPT.describe(gpt.config)) — \((params.dataPath as NSString).lastPathComponent) (loss per pair)"
         }
-        do { try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true) } catch {
-            throw LMError.io(file: run, "cannot create the run directory", fix: "check the --out path and permissions")
-        }
+        try RunDirectory.create(run)
         if !p.quiet {
             printError("reward: \(data.train.count) train / \(data.val.count) val pairs, \(params.pairsPerBatch) pairs per batch" +
                        (data.truncated > 0 ? "; \(data.truncated) sequences cut to their last \(p.context) tokens" : "") +
@@ -131,10 +119,7 @@ public enum RewardTrain {
 
         // 3. Training.
         BLAS.setThreads(p.threads)
-        let vocabCopy = run + "/" + Pretrain.vocabFileName
-        if (vocabFile as NSString).standardizingPath != (vocabCopy as NSString).standardizingPath {
-            try VocabularyFile.write(vocab, to: vocabCopy)
-        }
+        try RunDirectory.storeVocab(vocab, from: vocabFile, in: run)
         if params.measureSgemm { p.peakFlops = SgemmProbe.measure() }
         InterruptFlag.shared.install()
         let trainer = Trainer(parameters: p, model: model, train: train, validation: validation)

@@ -59,20 +59,10 @@ public enum Finetune {
     public static func run(_ params: FinetuneParameters, stopRequested: (@Sendable (Int) -> Bool)? = nil) throws -> FinetuneResult {
         var p = params.trainer
         let run = p.outputDirectory
-        typealias State = TrainState<PackedPosition, GPTConfig>
-        let statePath = run + "/" + State.fileName
-        if !p.resume && FileIO.exists(statePath) {
-            throw LMError.badInput(file: run, "already holds a training run (state.json)",
-                                   fix: "pass --resume to continue it, or choose another --out")
-        }
-        if p.resume && !FileIO.exists(statePath) {
-            throw LMError.badInput(file: run, "has no checkpoint to resume (state.json is missing)",
-                                   fix: "start the run without --resume")
-        }
+        let saved = try RunDirectory.savedState(in: run, resume: p.resume, as: TrainState<PackedPosition, GPTConfig>.self)
         if !(params.valFraction >= 0 && params.valFraction < 1) {
             throw LMError.badInput("--val-fraction must be in [0, 1) (got \(params.valFraction))")
         }
-        let saved = p.resume ? try State.read(from: statePath) : nil
         p.learningRate = 3e-4
         p.warmupSteps = 20
         p.evalEvery = 50
@@ -122,9 +112,7 @@ public enum Finetune {
             p.chartTitle = "lmkit finetune — \(GPT.describe(model.config)) — \((params.dataPath as NSString).lastPathComponent)"
         }
         // Created once the data has loaded and before any progress line (an unwritable --out: one error line).
-        do { try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true) } catch {
-            throw LMError.io(file: run, "cannot create the run directory", fix: "check the --out path and permissions")
-        }
+        try RunDirectory.create(run)
         if !p.quiet, let grewNote { printError(grewNote) }
         if !p.quiet {
             printError("finetune: \(data.train.count) train / \(data.val.count) val conversations" +
@@ -136,10 +124,7 @@ public enum Finetune {
 
         // 3. Run directory and training.
         BLAS.setThreads(p.threads)
-        let vocabCopy = run + "/" + Pretrain.vocabFileName
-        if (vocabFile as NSString).standardizingPath != (vocabCopy as NSString).standardizingPath {
-            try VocabularyFile.write(vocab, to: vocabCopy)
-        }
+        try RunDirectory.storeVocab(vocab, from: vocabFile, in: run)
         if params.measureSgemm { p.peakFlops = SgemmProbe.measure() }
         InterruptFlag.shared.install()
         let trainer = Trainer(parameters: p, model: model, train: train, validation: validation)
