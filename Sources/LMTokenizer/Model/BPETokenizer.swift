@@ -348,6 +348,13 @@ public struct BPETokenizer: Sendable {
 
     /// True if `id` is a special token of this vocabulary.
     public func isSpecial(_ id: UInt32) -> Bool { specialBytes[id] != nil }
+
+    /// Empties the calling thread's piece cache, so that the next encode on this thread starts
+    /// cold (benchmarks: first-pass speed, without pieces remembered from earlier calls).
+    /// Never changes ids; other threads' caches are untouched.
+    public static func discardThreadCache() {
+        BPEWorkspace.current.cache.owner = 0   // reset (zeroed) on the next encode
+    }
 }
 
 extension BPEWorkspace {
