@@ -4,9 +4,10 @@ import LMTokenizer
 
 // Group `encode`: BPE encoding speed in MB/s of UTF-8 input.
 //
-//   lmkit-bench encode [--quick] [--json] [--only=SUBSTRING]
+//   lmkit-bench encode [--quick] [--json] [--only=SUBSTRING] [--repeats=N]
 //
-// `--only=r50k/udhr` runs only the vocab/text pairs whose "vocab/text" name contains the substring.
+// `--only=r50k/udhr` runs only the vocab/text pairs whose "vocab/text" name contains the substring;
+// `--repeats=N` (default 5, 3 with --quick) sets the runs per row (1 for cachegrind/perf).
 //
 // For each vocabulary (r50k = Vocab/gpt2.vocab; cl100k from ../shared when present) and each text
 // (Tiny Shakespeare from Corpora/; when ../shared exists, the first 8 MB of the Gutenberg corpus
@@ -26,7 +27,7 @@ enum EncodeBench {
 
     static func run(_ args: [String]) -> [BenchmarkResult] {
         let quick = args.contains("--quick")
-        let repeats = quick ? 3 : 5
+        let repeats = args.first { $0.hasPrefix("--repeats=") }.flatMap { Int($0.dropFirst("--repeats=".count)) } ?? (quick ? 3 : 5)
         let only = args.first { $0.hasPrefix("--only=") }.map { String($0.dropFirst("--only=".count)) }
         let root = benchRepoRoot()
         let shared = ProcessInfo.processInfo.environment["LMKIT_SHARED_CORPORA"]
