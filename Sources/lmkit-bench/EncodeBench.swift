@@ -4,13 +4,19 @@ import LMTokenizer
 
 // Group `encode`: BPE encoding speed in MB/s of UTF-8 input.
 //
-//   lmkit-bench encode [--quick] [--json]
+//   lmkit-bench encode [--quick] [--json] [--only=SUBSTRING] [--repeats=N]
+//
+// `--only=r50k/udhr` runs only the vocab/text pairs whose "vocab/text" name contains the substring;
+// `--repeats=N` (default 5, 3 with --quick) sets the runs per row (1 for cachegrind/perf).
 //
 // For each vocabulary (r50k = Vocab/gpt2.vocab; cl100k from ../shared when present) and each text
 // (Tiny Shakespeare from Corpora/; when ../shared exists, the first 8 MB of the Gutenberg corpus
 // and all 388 UDHR texts joined with "\n" — 3.1 MB, multilingual, mostly multi-token pieces):
 //   single        encodeOrdinary of the whole text on one thread (what tiktoken's encode_ordinary does), wall time
 //   single-cpu    the same, thread CPU time (robust when other processes share the cores)
+//   cold-cpu      the same with this thread's piece cache emptied before each run: first-pass
+//                 speed (the other rows reuse pieces cached by the warm-up and earlier repeats,
+//                 which tiktoken, having no cache, cannot)
 //   batchN        encodeOrdinaryBatch of ~64 kB newline-aligned chunks on all N cores, wall time
 //   pretok-cpu    the pre-tokenizer alone (PreTokenizer.forEachPiece), thread CPU time
 //   bpe-only-cpu  the BPE stage alone over pieces split beforehand, thread CPU time
@@ -21,7 +27,8 @@ enum EncodeBench {
 
     static func run(_ args: [String]) -> [BenchmarkResult] {
         let quick = args.contains("--quick")
-        let repeats = quick ? 3 : 5
+        let repeats = args.first { $0.hasPrefix("--repeats=") }.flatMap { Int($0.dropFirst("--repeats=".count)) } ?? (quick ? 3 : 5)
+        let only = args.first { $0.hasPrefix("--only=") }.map { String($0.dropFirst("--only=".count)) }
         let root = benchRepoRoot()
         let shared = ProcessInfo.processInfo.environment["LMKIT_SHARED_CORPORA"]
             ?? (root as NSString).deletingLastPathComponent + "/shared/corpora"
@@ -43,6 +50,7 @@ enum EncodeBench {
         for (vname, vocab) in vocabs {
             guard let tok = try? BPETokenizer(vocab) else { continue }
             for (tname, bytes) in texts {
+                if let only, !"\(vname)/\(tname)".contains(only) { continue }
                 let text = String(decoding: bytes, as: UTF8.self)
                 let mb = Double(bytes.count) / 1e6
                 func add(_ what: String, _ seconds: Double) {
@@ -54,6 +62,9 @@ enum EncodeBench {
                 _ = tok.encodeOrdinary(text)  // warm the cache and pages
                 add("single", medianSeconds(repeats: repeats) { ids = tok.encodeOrdinary(text) })
                 add("single-cpu", medianCPUSeconds(repeats: repeats) { ids = tok.encodeOrdinary(text) })
+                add("cold-cpu", medianCPUSeconds(repeats: repeats, before: BPETokenizer.discardThreadCache) {
+                    ids = tok.encodeOrdinary(text)
+                })
 
                 let chunks = newlineChunks(text, target: 64 << 10)
                 var total = 0
@@ -81,9 +92,11 @@ enum EncodeBench {
     }
 
     /// Median CPU seconds of the calling thread (robust on a loaded machine; single-thread work only).
-    static func medianCPUSeconds(repeats: Int, _ body: () -> Void) -> Double {
+    /// `before` runs ahead of each repeat, outside the timed part.
+    static func medianCPUSeconds(repeats: Int, before: () -> Void = {}, _ body: () -> Void) -> Double {
         var times: [Double] = []
         for _ in 0..<repeats {
+            before()
             var a = timespec(), b = timespec()
             clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a)
             body()

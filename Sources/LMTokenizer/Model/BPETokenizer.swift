@@ -18,6 +18,13 @@ import LMSupport
 //   are appended to the caller's array once per batch.
 // - Workspaces (scratch, cache, batch buffers) are per thread, found through the thread
 //   dictionary once per call, not per piece; batch encoding reuses the Dispatch worker threads'.
+// - Session 7 (callgrind instruction/miss counts, since wall and CPU time were too noisy on the
+//   shared machine): the token table's home slot is a whole 64-byte line of 4 entries plus an
+//   overflow bit per line, so pass 2 settles hits in slots 2-4 and most non-tokens without a
+//   probe walk; a second cache level (LongPieceCache) for pieces of > 22 bytes or > 8 ids;
+//   `encodePiece` kept out of line (inlined, the batch loop around it ran ~7% more
+//   instructions on Tiny Shakespeare). UDHR stays merge-bound: 36-37% of its bytes are first
+//   occurrences of multi-token pieces (tiktoken's split, one pass), which no cache can avoid.
 // - Tried and dropped: `Dictionary<[UInt8], Int>` ranks (a key allocation per probe, ~10× slower);
 //   a per-piece thread-dictionary lookup (~1 µs: 4 MB/s).
 
@@ -114,9 +121,7 @@ public struct BPETokenizer: Sendable {
         guard text.count > 0, let base = text.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
         let ws = BPEWorkspace.current
         let t = tables
-        let cache = ws.cache
-        let me = t.serial
-        if cache.owner != me { cache.reset(for: me) }
+        ws.useCaches(for: t.serial)
         let count = text.count
         // Pieces are collected in batches; each batch is processed in two passes so that the
         // token-table loads of all its pieces are in flight at once (see processBatch).
@@ -146,8 +151,9 @@ public struct BPETokenizer: Sendable {
     private func processBatch(_ base: UnsafePointer<UInt8>, _ count: Int, pieces k: Int, tables t: RankTables,
                               workspace ws: BPEWorkspace, into out: inout [UInt32]) {
         let starts = ws.batchStarts, ends = ws.batchEnds
-        let pres = ws.batchPrefix, hashes = ws.batchHash, entries = ws.batchEntry, resolved = ws.batchResolved
+        let pres = ws.batchPrefix, hashes = ws.batchHash, resolved = ws.batchResolved
         let cache = ws.cache
+        var touch: UInt64 = 0
         for i in 0..<k {
             let s = starts[i]
             let n = ends[i] &- s
@@ -157,22 +163,19 @@ public struct BPETokenizer: Sendable {
             let h = RankTables.hash(prefix: pre, p, n)
             pres[i] = pre
             hashes[i] = h
-            entries[i] = t.firstProbe(h)
+            touch &+= UInt64(t.touchHome(h))
         }
-        var tagSum: UInt64 = 0
         for i in 0..<k {
             let s = starts[i]
             let n = ends[i] &- s
             if n == 1 { resolved[i] = t.byteRank[Int(base[s])]; continue }
-            let entry = entries[i]
-            if entry.length == UInt32(truncatingIfNeeded: n) && entry.prefix == pres[i] && n <= 8 {
-                resolved[i] = entry.rank
-            } else {
-                resolved[i] = RankTables.none
-                tagSum &+= cache.tag(hashes[i])   // touch the cache slot now (independent load)
+            let r = n <= t.maxTokenLength ? t.homeBucketRank(prefix: pres[i], length: n, hash: hashes[i]) : RankTables.none
+            resolved[i] = r
+            if r == RankTables.none {
+                touch &+= cache.tag(hashes[i])   // not a token: touch its cache slot now (independent load)
             }
         }
-        if tagSum == 1 { ws.sink &+= 1 }   // keeps the touches from being optimised away
+        if touch == 1 { ws.sink &+= 1 }   // keeps the touches from being optimised away
         // At most one id per byte.
         var bytes = 0
         for i in 0..<k { bytes &+= ends[i] &- starts[i] }
@@ -181,9 +184,10 @@ public struct BPETokenizer: Sendable {
         var m = 0
         for i in 0..<k {
             let r = resolved[i]
-            if r != RankTables.none { dst[m] = r; m &+= 1; continue }
+            if r < RankTables.undecided { dst[m] = r; m &+= 1; continue }
             let s = starts[i]
-            m &+= encodePiece(base + s, ends[i] &- s, prefix: pres[i], hash: hashes[i], tables: t, workspace: ws, to: dst + m)
+            m &+= encodePiece(base + s, ends[i] &- s, prefix: pres[i], hash: hashes[i], maybeToken: r == RankTables.undecided,
+                              tables: t, workspace: ws, to: dst + m)
         }
         out.append(contentsOf: UnsafeBufferPointer(start: dst, count: m))
     }
@@ -194,7 +198,7 @@ public struct BPETokenizer: Sendable {
         guard let base = text.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
         let t = tables
         let ws = BPEWorkspace.current
-        if ws.cache.owner != t.serial { ws.cache.reset(for: t.serial) }
+        ws.useCaches(for: t.serial)
         let starts = ws.batchStarts, ends = ws.batchEnds
         var k = 0
         for r in pieces where !r.isEmpty {
@@ -210,26 +214,33 @@ public struct BPETokenizer: Sendable {
         if k > 0 { processBatch(base, text.count, pieces: k, tables: t, workspace: ws, into: &out) }
     }
 
-    /// A piece of ≥ 2 bytes: whole-token lookup, cache, merge. Writes its ids to `dst` (room for
-    /// n) and returns their number.
-    @inline(__always)
-    private func encodePiece(_ p: UnsafePointer<UInt8>, _ n: Int, prefix pre: UInt64, hash h: UInt64, tables t: RankTables,
-                             workspace ws: BPEWorkspace, to dst: UnsafeMutablePointer<UInt32>) -> Int {
-        if n <= t.maxTokenLength {
+    /// A piece of ≥ 2 bytes: whole-token lookup (unless the home line already ruled it out:
+    /// `maybeToken` false), cache, merge. Writes its ids to `dst` (room for n) and returns their number.
+    @inline(never)   // the slow path; inlined, it made the batch loop around it slower (callgrind)
+    private func encodePiece(_ p: UnsafePointer<UInt8>, _ n: Int, prefix pre: UInt64, hash h: UInt64, maybeToken: Bool,
+                             tables t: RankTables, workspace ws: BPEWorkspace, to dst: UnsafeMutablePointer<UInt32>) -> Int {
+        if maybeToken && n <= t.maxTokenLength {
             let whole = t.rank(of: p, n, prefix: pre, hash: h)
             if whole != RankTables.none { dst[0] = whole; return 1 }
         }
-        if n <= PieceCache.maxPieceBytes {
-            let cache = ws.cache
-            let hit = cache.lookup(p, n, prefix: pre, hash: h, to: dst)
+        let short = n <= PieceCache.maxPieceBytes
+        if short {
+            let hit = ws.cache.lookup(p, n, prefix: pre, hash: h, to: dst)
             if hit > 0 { return hit }
-            ws.reserve(n)
-            let m = t.mergeShort(p, n, ws)
-            dst.update(from: ws.ids, count: m)
-            cache.store(p, n, hash: h, ids: ws.ids, count: m)
-            return m
         }
-        return t.mergePiece(p, n, ws, to: dst)
+        // Pieces of ≤ 22 bytes with > 8 ids are never in the first level: try the second.
+        let long = n <= LongPieceCache.maxPieceBytes
+        if long {
+            let hit = ws.longCache.lookup(p, n, hash: h, to: dst)
+            if hit > 0 { return hit }
+        }
+        let m = t.mergePiece(p, n, ws, to: dst)
+        if short && m <= PieceCache.maxIDs {
+            ws.cache.store(p, n, hash: h, ids: dst, count: m)
+        } else if long {
+            ws.longCache.store(p, n, hash: h, ids: dst, count: m)
+        }
+        return m
     }
 
     /// Ids of `text` with an explicit special-token policy (tiktoken's `encode`).
@@ -348,6 +359,13 @@ public struct BPETokenizer: Sendable {
 
     /// True if `id` is a special token of this vocabulary.
     public func isSpecial(_ id: UInt32) -> Bool { specialBytes[id] != nil }
+
+    /// Empties the calling thread's piece cache, so that the next encode on this thread starts
+    /// cold (benchmarks: first-pass speed, without pieces remembered from earlier calls).
+    /// Never changes ids; other threads' caches are untouched.
+    public static func discardThreadCache() {
+        BPEWorkspace.current.cacheOwner = 0   // both levels are emptied on the next encode
+    }
 }
 
 extension BPEWorkspace {

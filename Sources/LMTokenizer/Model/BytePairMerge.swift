@@ -4,7 +4,7 @@
 //   the pair table (see RankTables). This is tiktoken's `_byte_pair_merge` with the byte-slice
 //   hash lookups replaced by id-pair lookups; results are identical.
 // - Short pieces (the vast majority: < 64 bytes) use tiktoken's scheme: an array of pair ranks,
-//   a linear scan for the minimum (leftmost on ties) and a memmove to delete the merged slot.
+//   a linear scan for the minimum (leftmost on ties) and a short copy loop to delete the merged slot.
 //   O(n²) worst case but tiny constants, and everything stays in L1.
 // - Long pieces (long runs of spaces, digits in gpt2, base64 blobs, repeated punctuation)
 //   switch to a binary heap of (rank, position) keys over a doubly linked list: O(n log n).
@@ -23,15 +23,27 @@ final class BPEWorkspace {
     var next: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
     var prev: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
     var heap: UnsafeMutablePointer<UInt64> = .allocate(capacity: 1)
-    /// Cache of recent pieces → ids; belongs to the tables it was filled from.
+    /// Cache of recent pieces → ids (≤ 22 bytes, ≤ 8 ids); belongs to the tables `cacheOwner`.
     let cache = PieceCache()
-    /// Batch buffers of the encode loop: piece end offsets, prefixes, hashes, first-probe entries.
+    /// Second cache level, for the pieces `cache` cannot hold; same owner.
+    let longCache = LongPieceCache()
+    /// Serial of the tables both caches were filled from (0: none).
+    var cacheOwner: UInt64 = 0
+
+    /// Empties both caches unless they already belong to the tables with serial `tables`.
+    @inline(__always)
+    func useCaches(for tables: UInt64) {
+        if cacheOwner == tables { return }
+        cache.clear()
+        longCache.clear()
+        cacheOwner = tables
+    }
+    /// Batch buffers of the encode loop: piece start and end offsets, prefixes, hashes, ranks found in pass 2.
     static let batchSize = 128
     let batchStarts = UnsafeMutablePointer<Int>.allocate(capacity: BPEWorkspace.batchSize)
     let batchEnds = UnsafeMutablePointer<Int>.allocate(capacity: BPEWorkspace.batchSize)
     let batchPrefix = UnsafeMutablePointer<UInt64>.allocate(capacity: BPEWorkspace.batchSize)
     let batchHash = UnsafeMutablePointer<UInt64>.allocate(capacity: BPEWorkspace.batchSize)
-    let batchEntry = UnsafeMutablePointer<RankTables.TokenEntry>.allocate(capacity: BPEWorkspace.batchSize)
     let batchResolved = UnsafeMutablePointer<UInt32>.allocate(capacity: BPEWorkspace.batchSize)
     /// Ids of the batch being encoded, copied to the caller's array once per batch.
     var output: UnsafeMutablePointer<UInt32> = .allocate(capacity: 4096)
@@ -43,7 +55,7 @@ final class BPEWorkspace {
 
     deinit {
         ids.deallocate(); ranks.deallocate(); next.deallocate(); prev.deallocate(); heap.deallocate()
-        batchStarts.deallocate(); batchEnds.deallocate(); batchPrefix.deallocate(); batchHash.deallocate(); batchEntry.deallocate(); batchResolved.deallocate(); output.deallocate()
+        batchStarts.deallocate(); batchEnds.deallocate(); batchPrefix.deallocate(); batchHash.deallocate(); batchResolved.deallocate(); output.deallocate()
     }
 
     /// Makes room for `n` ids in `output`.
@@ -116,16 +128,14 @@ extension RankTables {
             for i in 0..<(m &- 1) where ranks[i] < best { best = ranks[i]; at = i }
             if best == RankTables.none { break }
             ids[at] = best
-            // delete slot at+1 of ids and slot at of ranks' successor
-            let tail = m &- at &- 2
-            if tail > 0 {
-                let dstID = ids + (at &+ 1), srcID = ids + (at &+ 2)
-                memmove(dstID, srcID, tail &* 4)   // overlapping move left
-                let rankTail = tail &- 1
-                if rankTail > 0 {
-                    let dstRank = ranks + (at &+ 1), srcRank = ranks + (at &+ 2)
-                    memmove(dstRank, srcRank, rankTail &* 4)
-                }
+            // Delete slot at+1 of ids and of ranks: one fused loop instead of two memmove calls
+            // (the moves are a few elements; the calls cost more than the copying). The last
+            // iteration also copies the unused ranks[m-1] down, which is never read.
+            var x = at &+ 1
+            while x < m &- 1 {
+                ids[x] = ids[x &+ 1]
+                ranks[x] = ranks[x &+ 1]
+                x &+= 1
             }
             m &-= 1
             ranks[at] = at &+ 1 < m ? pairRank(ids[at], ids[at &+ 1]) : RankTables.none

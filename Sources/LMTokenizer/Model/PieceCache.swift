@@ -3,7 +3,8 @@
 //   id count (1), piece bytes (≤ 22), ids (≤ 8 × 4). One hash — already computed for the
 //   whole-piece lookup — picks the slot; a hit touches one line. Replacement on every miss keeps
 //   frequent pieces in (they come back before eviction).
-// - Only pieces the whole-piece lookup missed (≥ 2 tokens) are stored; longer ones are rare.
+// - Only pieces the whole-piece lookup missed (≥ 2 tokens) are stored; longer or many-token
+//   ones go to `LongPieceCache`.
 // - Per thread (inside `BPEWorkspace`), so no locks. Earlier layout (separate arrays for hashes,
 //   lengths, bytes, ids) touched 4–5 lines per hit.
 
@@ -14,8 +15,6 @@ final class PieceCache {
     static let maxIDs = 8
     private static let slotBytes = 64
 
-    /// Serial of the tables the cached ids belong to (reset when another vocabulary uses the workspace).
-    var owner: UInt64 = 0
     private let base: UnsafeMutableRawPointer
 
     init() {
@@ -25,10 +24,9 @@ final class PieceCache {
 
     deinit { base.deallocate() }
 
-    /// Empties the cache and assigns it to the tables with serial `tables`.
-    func reset(for tables: UInt64) {
+    /// Empties the cache (the owner is tracked by `BPEWorkspace.useCaches`).
+    func clear() {
         base.initializeMemory(as: UInt8.self, repeating: 0, count: PieceCache.slots * PieceCache.slotBytes)
-        owner = tables
     }
 
     // Slot layout: [0..<8) hash, [8] length, [9] count, [10..<32) piece bytes, [32..<64) ids.

@@ -47,6 +47,10 @@ final class RankTables: @unchecked Sendable {
     }
     private let tokenMask: Int
     private let tokenEntries: UnsafeMutablePointer<TokenEntry>
+    /// One bit per bucket (4 entries): set when a token whose home is that bucket had to be
+    /// placed past it. A clear bit ends a lookup at the home line: most pieces that are not
+    /// tokens (UDHR: most pieces) cost one line instead of a walk to the next empty entry.
+    private let tokenOverflow: UnsafeMutablePointer<UInt64>
     private let pairMask: Int
     private let pairEntries: UnsafeMutablePointer<UInt64>   // UInt64.max = empty
     /// One bit per hash of every pair key (2^21 bits = 256 KB, stays in L2): most pairs the merge
@@ -89,13 +93,22 @@ final class RankTables: @unchecked Sendable {
         var cap = 16
         while cap * 4 < tokens.count * 5 { cap <<= 1 }
         tokenMask = cap - 1
-        tokenEntries = .allocate(capacity: cap)
+        tokenEntries = UnsafeMutableRawPointer.allocate(byteCount: cap * MemoryLayout<TokenEntry>.stride, alignment: 64)
+            .bindMemory(to: TokenEntry.self, capacity: cap)
         tokenEntries.initialize(repeating: TokenEntry(prefix: 0, rank: RankTables.none, length: 0), count: cap)
+        let overflowWords = max(1, cap / RankTables.bucketEntries / 64)
+        tokenOverflow = .allocate(capacity: overflowWords)
+        tokenOverflow.initialize(repeating: 0, count: overflowWords)
         for r in 0..<tokens.count {
             let p = arena + offsets[r], n = offsets[r + 1] - offsets[r]
             let pre = RankTables.prefix(p, n, available: 8)   // arena is padded
-            var slot = Int(truncatingIfNeeded: RankTables.hash(prefix: pre, p, n)) & tokenMask
+            let home = RankTables.homeSlot(RankTables.hash(prefix: pre, p, n), tokenMask)
+            var slot = home
             while tokenEntries[slot].length != 0 { slot = (slot &+ 1) & tokenMask }
+            if slot &- home >= RankTables.bucketEntries || slot < home {
+                let b = home / RankTables.bucketEntries
+                tokenOverflow[b >> 6] |= 1 &<< UInt64(b & 63)
+            }
             tokenEntries[slot] = TokenEntry(prefix: pre, rank: UInt32(r), length: UInt32(n))
         }
 
@@ -109,10 +122,10 @@ final class RankTables: @unchecked Sendable {
                 let pa = arena + start, pb = arena + start + k
                 let preA = RankTables.prefix(pa, k, available: 8), preB = RankTables.prefix(pb, n - k, available: 8)
                 let a = RankTables.lookup(pa, k, prefix: preA, hash: RankTables.hash(prefix: preA, pa, k),
-                                          entries: tokenEntries, mask: tokenMask, arena: arena, offsets: offsets)
+                                          entries: tokenEntries, overflow: tokenOverflow, mask: tokenMask, arena: arena, offsets: offsets)
                 if a == RankTables.none { continue }
                 let b = RankTables.lookup(pb, n - k, prefix: preB, hash: RankTables.hash(prefix: preB, pb, n - k),
-                                          entries: tokenEntries, mask: tokenMask, arena: arena, offsets: offsets)
+                                          entries: tokenEntries, overflow: tokenOverflow, mask: tokenMask, arena: arena, offsets: offsets)
                 if b == RankTables.none { continue }
                 pairs.append(UInt64(a) << 42 | UInt64(b) << 21 | UInt64(r))
             }
@@ -136,7 +149,7 @@ final class RankTables: @unchecked Sendable {
 
     deinit {
         byteRank.deallocate(); arena.deallocate(); offsets.deallocate()
-        tokenEntries.deallocate(); pairEntries.deallocate(); pairFilter.deallocate()
+        tokenEntries.deallocate(); tokenOverflow.deallocate(); pairEntries.deallocate(); pairFilter.deallocate()
     }
 
 
@@ -207,16 +220,34 @@ final class RankTables: @unchecked Sendable {
     /// One cache line per probe for tokens of ≤ 8 bytes; no allocation.
     @inline(__always)
     func rank(of p: UnsafePointer<UInt8>, _ n: Int, prefix pre: UInt64, hash h: UInt64) -> UInt32 {
-        RankTables.lookup(p, n, prefix: pre, hash: h, entries: tokenEntries, mask: tokenMask, arena: arena, offsets: offsets)
+        RankTables.lookup(p, n, prefix: pre, hash: h, entries: tokenEntries, overflow: tokenOverflow, mask: tokenMask, arena: arena, offsets: offsets)
     }
+
+    /// First slot probed for hash `h`: the start of a bucket of `bucketEntries` entries (one
+    /// 64-byte cache line), so the first four probes of a lookup touch a single line.
+    @inline(__always)
+    private static func homeSlot(_ h: UInt64, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: h) & mask & ~(RankTables.bucketEntries - 1)
+    }
+    /// Token-table entries per 64-byte line (16 bytes each).
+    static let bucketEntries = 4
+    /// `homeBucketRank` result: the home line did not settle the lookup (all four entries taken
+    /// by other tokens and the bucket overflowed, or a match of > 8 bytes that needs the arena
+    /// compare); use `rank(of:)`.
+    static let undecided: UInt32 = .max - 1
 
     @inline(__always)
     private static func lookup(_ p: UnsafePointer<UInt8>, _ n: Int, prefix pre: UInt64, hash h: UInt64,
-                               entries tokenEntries: UnsafeMutablePointer<TokenEntry>, mask tokenMask: Int,
+                               entries tokenEntries: UnsafeMutablePointer<TokenEntry>, overflow: UnsafeMutablePointer<UInt64>,
+                               mask tokenMask: Int,
                                arena: UnsafeMutablePointer<UInt8>, offsets: UnsafeMutablePointer<Int>) -> UInt32 {
-        var slot = Int(truncatingIfNeeded: h) & tokenMask
+        let home = RankTables.homeSlot(h, tokenMask)
+        var slot = home
         let len = UInt32(truncatingIfNeeded: n)
+        let b = home / RankTables.bucketEntries
+        let mayOverflow = overflow[b >> 6] & (1 &<< UInt64(b & 63)) != 0
         while true {
+            if slot &- home == RankTables.bucketEntries && !mayOverflow { return RankTables.none }
             let e = tokenEntries[slot]
             if e.length == 0 { return RankTables.none }
             if e.prefix == pre && e.length == len {
@@ -229,10 +260,26 @@ final class RankTables: @unchecked Sendable {
         }
     }
 
-    /// The entry in the first slot probed for hash `h` (a load with no dependent work, so a
-    /// loop of these overlaps many cache misses; see BPETokenizer's batch loop).
+    /// A word of the home line of hash `h` (a load with no dependent work, so a loop of these
+    /// overlaps many cache misses; see BPETokenizer's batch loop).
     @inline(__always)
-    func firstProbe(_ h: UInt64) -> TokenEntry { tokenEntries[Int(truncatingIfNeeded: h) & tokenMask] }
+    func touchHome(_ h: UInt64) -> UInt32 { tokenEntries[RankTables.homeSlot(h, tokenMask)].length }
+
+    /// The whole-piece lookup as far as the home line of `h` settles it: the rank of the token
+    /// `p[0..<n]` (≤ 8 bytes, first bytes `pre`), `none` if it is not a token (an empty entry came
+    /// first), or `undecided` (see there). Reads only the one 64-byte line.
+    @inline(__always)
+    func homeBucketRank(prefix pre: UInt64, length n: Int, hash h: UInt64) -> UInt32 {
+        let e = tokenEntries + RankTables.homeSlot(h, tokenMask)
+        let len = UInt32(truncatingIfNeeded: n)
+        for j in 0..<RankTables.bucketEntries {
+            let x = e[j]
+            if x.length == 0 { return RankTables.none }
+            if x.prefix == pre && x.length == len { return n <= 8 ? x.rank : RankTables.undecided }
+        }
+        let b = RankTables.homeSlot(h, tokenMask) / RankTables.bucketEntries
+        return tokenOverflow[b >> 6] & (1 &<< UInt64(b & 63)) != 0 ? RankTables.undecided : RankTables.none
+    }
 
     /// Rank of the token whose bytes are `p[0..<n]`, or `none`.
     @inline(__always)

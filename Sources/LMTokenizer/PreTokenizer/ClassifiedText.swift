@@ -4,6 +4,7 @@
 /// scalar (1-4 bytes), or one invalid byte (class `other`, length 1).
 ///
 /// Performance notes:
+/// - Letter runs (most of English) classify 8 ASCII bytes per step (`letterRun`).
 /// - ASCII goes through a 128-entry table (`ASCIIClassTable`); only bytes ≥ 0x80 are decoded and
 ///   looked up in `UnicodeClassTable` (built on first use).
 /// - Everything here is `@inline(__always)` so that each scanner's loops compile to byte loads,
@@ -94,6 +95,28 @@ struct ClassifiedText {
             }
         }
         return j
+    }
+
+    /// `run(from: i, CharClass.letter)` (`\p{L}*+`), eight ASCII bytes at a time: one 8-byte
+    /// load classifies a whole English word (SWAR: per byte, `b | 0x20` in `a...z`), so the
+    /// per-byte loop and its hard-to-predict exit branch are skipped; at the first non-ASCII byte
+    /// (which may still be a letter: "café") it continues with `run`. Same result as `run`.
+    @inline(__always) func letterRun(from i: Int) -> Int {
+        var j = i
+        while j &+ 8 <= count {
+            let x = UnsafeRawPointer(bytes + j).loadUnaligned(as: UInt64.self)
+            let high: UInt64 = 0x8080_8080_8080_8080
+            // Low 7 bits of each byte, folded to lower case: the adds below cannot carry.
+            let y = (x | 0x2020_2020_2020_2020) & 0x7F7F_7F7F_7F7F_7F7F
+            let atLeastA = y &+ 0x1F1F_1F1F_1F1F_1F1F       // bit 7 set iff y >= 0x61 ('a')
+            let pastZ = y &+ 0x0505_0505_0505_0505          // bit 7 set iff y >= 0x7B (after 'z')
+            let letters = atLeastA & ~pastZ & ~x & high      // ASCII letters (not bytes >= 0x80)
+            let stop = ~letters & high
+            if stop == 0 { j &+= 8; continue }
+            j &+= stop.trailingZeroBitCount >> 3            // little-endian: first byte is lowest
+            return bytes[j] < 0x80 ? j : run(from: j, CharClass.letter)
+        }
+        return run(from: j, CharClass.letter)
     }
 
     /// End of `\p{N}{1,3}` given that a number character of length `len` starts at `i`.

@@ -24,10 +24,10 @@ extension ClassifiedText {
         if b == 0x27, let e = contraction(at: i, caseInsensitive: true) { return e }
         let (c, l) = char(at: i)
         let next = i &+ l
-        if c & CharClass.letter != 0 { return run(from: next, CharClass.letter) }
+        if c & CharClass.letter != 0 { return letterRun(from: next) }
         if c & CharClass.wordPrefix != 0 && next < count {
             let (c2, l2) = char(at: next)
-            if c2 & CharClass.letter != 0 { return run(from: next &+ l2, CharClass.letter) }
+            if c2 & CharClass.letter != 0 { return letterRun(from: next &+ l2) }
         }
         if c & CharClass.numeric != 0 { return upToThreeDigits(at: i, len: l) }
         if b == 0x20 && next < count {

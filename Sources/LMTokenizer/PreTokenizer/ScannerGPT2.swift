@@ -24,7 +24,7 @@ extension ClassifiedText {
             let (c2, l2) = char(at: runStart)
             if c2 & CharClass.whitespace == 0 { c = c2; runStart &+= l2 }
         }
-        if c & CharClass.letter != 0 { return run(from: runStart, CharClass.letter) }
+        if c & CharClass.letter != 0 { return letterRun(from: runStart) }
         if c & CharClass.numeric != 0 { return run(from: runStart, CharClass.numeric) }
         if c & CharClass.punctuation != 0 { return run(from: runStart, CharClass.punctuation) }
         let ws = whitespaceRun(at: i, len: l)
