@@ -9,7 +9,9 @@ import LMSupport
 /// then logits = ln_f(x) · wteᵀ (B, T, Vp) and the mean cross-entropy over targets ≠ −1.
 ///
 /// Performance notes: every matmul is one sgemm over all B·T rows (see `Matmul`); attention is
-/// parallel over (b, h); element-wise kernels are parallel over ranges. Activation memory is
+/// parallel over (b, h); element-wise kernels are parallel over ranges. GELU and its backward run
+/// as epilogues of the matmul that produces their input, on blocks of rows still in cache: the
+/// (B·T, 4C) activations do not fit in L3, and a separate pass over them ran at DRAM speed. Activation memory is
 /// allocated once per (B, T) shape (`Activations`) so steady-state steps allocate nothing.
 extension GPT {
     /// Runs the model on `inputs` (B·T token ids, row-major (B, T), each in 0..<V) and keeps the
@@ -79,12 +81,14 @@ extension GPT {
                 LayerNorm.forward(out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, inp: s.res2, weight: params + w.ln2w,
                                   bias: params + w.ln2b, rows: n, channels: c, threads: th)
             }
-            timed("matmul.forward") {
+            // fc = ln2 · W + b, then fcGelu = gelu(fc) on each block of rows while it is in cache.
+            let fc = SendablePointer(s.fc), fcGelu = SendablePointer(s.fcGelu), c4 = 4 * c
+            timed("matmul+gelu.forward") {
                 Matmul.forward(out: s.fc, inp: s.ln2, weight: params + w.fcw, bias: params + w.fcb,
-                               rows: n, inChannels: c, outChannels: 4 * c)
-            }
-            timed("gelu.forward") {
-                GELU.forward(out: s.fcGelu, inp: s.fc, count: n * 4 * c, threads: th)
+                               rows: n, inChannels: c, outChannels: c4) { r0, r1, threads in
+                    GELU.forward(out: fcGelu.pointer + r0 * c4, inp: fc.pointer + r0 * c4, count: (r1 - r0) * c4,
+                                 threads: threads)
+                }
             }
             timed("matmul.forward") {
                 Matmul.forward(out: s.fcProj, inp: s.fcGelu, weight: params + w.fcprojw, bias: params + w.fcprojb,
@@ -153,13 +157,16 @@ extension GPT {
             let w = lay.blocks[l], s = a.layers[l]
             let x = l == 0 ? UnsafePointer(a.encoded) : UnsafePointer(a.layers[l - 1].res3)
             // dres = ∂/∂res3 = ∂/∂fcProj (and part of ∂/∂res2)
-            timed("matmul.backward") {
+            // d4C = dres · Wᵀ, then d4C ⊙= gelu′(fc) on each block of rows while it is in cache.
+            let d4C = SendablePointer(a.d4C), fc = SendableConstPointer(s.fc), c4 = 4 * c
+            timed("matmul+gelu.backward") {
                 Matmul.backward(dinp: a.d4C, dweight: grads + w.fcprojw, dbias: grads + w.fcprojb, dout: a.dres,
-                                inp: s.fcGelu, weight: params + w.fcprojw, rows: n, inChannels: 4 * c, outChannels: c,
-                                threads: th)
-            }
-            timed("gelu.backward") {
-                GELU.backward(dinp: a.d4C, inp: s.fc, dout: a.d4C, count: n * 4 * c, threads: th)
+                                inp: s.fcGelu, weight: params + w.fcprojw, rows: n, inChannels: c4, outChannels: c,
+                                inputEpilogue: { r0, r1, threads in
+                                    let d = d4C.pointer + r0 * c4
+                                    GELU.backward(dinp: d, inp: fc.pointer + r0 * c4, dout: d, count: (r1 - r0) * c4,
+                                                  threads: threads)
+                                }, threads: th)
             }
             timed("matmul.backward") {
                 Matmul.backward(dinp: a.dC, dweight: grads + w.fcw, dbias: grads + w.fcb, dout: a.d4C, inp: s.ln2,

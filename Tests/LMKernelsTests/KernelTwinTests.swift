@@ -95,7 +95,7 @@ import LMSupport
         #expect(relativeError(fw[0], ref.out) < 1e-5)
         #expect(relativeError(fw[1], ref.att) < 1e-5)  // includes the zeros above the diagonal
         let expected = Attention.backwardNaive(dout: dout, qkv: qkv, batch: b, time: t, channels: c, heads: nh)
-        let scratch = Attention.scratchCount(time: t, threads: 2)
+        let scratch = Attention.scratchCount(time: t, headSize: c / nh, threads: 2)
         let d = withPointers([[Float](repeating: 9, count: b * t * 3 * c), floats(dout), floats(qkv), fw[1],
                               [Float](repeating: 0, count: scratch)]) { p in
             Attention.backward(dqkv: p[0], dout: p[1], qkv: p[2], att: p[3], scratch: p[4], batch: b, time: t,
