@@ -173,13 +173,19 @@ public enum Matmul {
                              ldb: c, beta: 1, c: dwp.pointer, ldc: c, threads: gemmThreads - half)
             }
         }
-        if concurrent {
-            Parallel.forEach(2, threads: 2) { i in if i == 0 { dInput() } else { dWeight() } }
+        let dbp = dbias.map { SendablePointer($0) }
+        let dBias: @Sendable (Int) -> Void = { threads in
+            if let dbp { columnSum(into: dbp.pointer, g.pointer, rows: n, columns: oc, threads: threads) }
+        }
+        if concurrent {  // dbias with dW, while dout is in cache
+            Parallel.forEach(2, threads: 2) { i in
+                if i == 0 { dInput() } else { dWeight(); dBias(gemmThreads - half) }
+            }
         } else {
             dInput()
             dWeight()
+            dBias(threads)
         }
-        if let dbias { columnSum(into: dbias, dout, rows: n, columns: oc, threads: threads) }
     }
 
     /// Whether `backward` runs dX and dW concurrently (benchmark switch, LMKIT_MATMUL_CONCURRENT=0 disables).

@@ -56,12 +56,22 @@ extension GPT {
                             batch: b, time: t, channels: c, threads: th)
         }
         var x = UnsafePointer(a.encoded)
-        for (l, w) in lay.blocks.enumerated() {
-            let s = a.layers[l]
+        // Each residual add is fused with the LayerNorm that reads it (ln_2, then the next block's
+        // ln_1 or ln_f); only the first ln_1 (or ln_f of a model without blocks) stands alone.
+        if let w = lay.blocks.first {
+            let s = a.layers[0]
             timed("layernorm.forward") {
                 LayerNorm.forward(out: s.ln1, mean: s.ln1Mean, rstd: s.ln1Rstd, inp: x, weight: params + w.ln1w,
                                   bias: params + w.ln1b, rows: n, channels: c, threads: th)
             }
+        } else {
+            timed("layernorm.forward") {
+                LayerNorm.forward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: x, weight: params + lay.lnfw,
+                                  bias: params + lay.lnfb, rows: n, channels: c, threads: th)
+            }
+        }
+        for (l, w) in lay.blocks.enumerated() {
+            let s = a.layers[l]
             timed("matmul.forward") {
                 Matmul.forward(out: s.qkv, inp: s.ln1, weight: params + w.qkvw, bias: params + w.qkvb,
                                rows: n, inChannels: c, outChannels: 3 * c)
@@ -74,12 +84,9 @@ extension GPT {
                 Matmul.forward(out: s.attProj, inp: s.attY, weight: params + w.attprojw, bias: params + w.attprojb,
                                rows: n, inChannels: c, outChannels: c)
             }
-            timed("residual.forward") {
-                Residual.forward(out: s.res2, x, s.attProj, count: n * c, threads: th)
-            }
-            timed("layernorm.forward") {
-                LayerNorm.forward(out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, inp: s.res2, weight: params + w.ln2w,
-                                  bias: params + w.ln2b, rows: n, channels: c, threads: th)
+            timed("residual+layernorm.forward") {
+                LayerNorm.forward(out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, residual: s.res2, x, s.attProj,
+                                  weight: params + w.ln2w, bias: params + w.ln2b, rows: n, channels: c, threads: th)
             }
             // fc = ln2 · W + b, then fcGelu = gelu(fc) on each block of rows while it is in cache.
             let fc = SendablePointer(s.fc), fcGelu = SendablePointer(s.fcGelu), c4 = 4 * c
@@ -94,14 +101,16 @@ extension GPT {
                 Matmul.forward(out: s.fcProj, inp: s.fcGelu, weight: params + w.fcprojw, bias: params + w.fcprojb,
                                rows: n, inChannels: 4 * c, outChannels: c)
             }
-            timed("residual.forward") {
-                Residual.forward(out: s.res3, s.res2, s.fcProj, count: n * c, threads: th)
+            // res3 = res2 + fcProj, normalised by the next block's ln_1 or by ln_f.
+            let last = l + 1 == lay.blocks.count
+            let next = last ? nil : a.layers[l + 1]
+            let lnw = last ? lay.lnfw : lay.blocks[l + 1].ln1w, lnb = last ? lay.lnfb : lay.blocks[l + 1].ln1b
+            timed("residual+layernorm.forward") {
+                LayerNorm.forward(out: next?.ln1 ?? a.lnf, mean: next?.ln1Mean ?? a.lnfMean,
+                                  rstd: next?.ln1Rstd ?? a.lnfRstd, residual: s.res3, s.res2, s.fcProj,
+                                  weight: params + lnw, bias: params + lnb, rows: n, channels: c, threads: th)
             }
             x = UnsafePointer(s.res3)
-        }
-        timed("layernorm.forward") {
-            LayerNorm.forward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: x, weight: params + lay.lnfw,
-                              bias: params + lay.lnfb, rows: n, channels: c, threads: th)
         }
         timed("matmul.forward") {
             Matmul.forward(out: a.logits, inp: a.lnf, weight: params + lay.wte, bias: nil, rows: n, inChannels: c,
