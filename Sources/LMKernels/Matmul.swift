@@ -103,11 +103,13 @@ public enum Matmul {
     }
 
     /// out (N, OC) = inp (N, C) · W (+ bias (OC)); W is (C, OC) or (OC, C) per `layout`; then
-    /// `epilogue` on the finished rows of out (see `parallelGemm`).
+    /// `epilogue` on the finished rows of out (see `parallelGemm`). `threads` limits the matmul's
+    /// parallel split (1 inside an epilogue).
     public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                rows: Int, inChannels: Int, outChannels: Int,
-                               layout: WeightLayout = .inputMajor, epilogue: RowEpilogue? = nil) {
+                               layout: WeightLayout = .inputMajor, epilogue: RowEpilogue? = nil,
+                               threads: Int = BLAS.threads) {
         let n = rows, c = inChannels, oc = outChannels
         let beta: Float = bias == nil ? 0 : 1
         if n == 1 {  // one row (KV-cache inference): a matrix-vector product
@@ -121,10 +123,10 @@ public enum Matmul {
         switch layout {
         case .inputMajor:
             parallelGemm(transA: false, transB: false, m: n, n: oc, k: c, a: inp, lda: c, b: weight, ldb: oc,
-                         beta: beta, c: out, ldc: oc, rowBias: bias, epilogue: epilogue)
+                         beta: beta, c: out, ldc: oc, rowBias: bias, epilogue: epilogue, threads: threads)
         case .outputMajor:
             parallelGemm(transA: false, transB: true, m: n, n: oc, k: c, a: inp, lda: c, b: weight, ldb: c,
-                         beta: beta, c: out, ldc: oc, rowBias: bias, epilogue: epilogue)
+                         beta: beta, c: out, ldc: oc, rowBias: bias, epilogue: epilogue, threads: threads)
         }
     }
 

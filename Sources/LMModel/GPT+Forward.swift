@@ -11,7 +11,9 @@ import LMSupport
 /// Performance notes: every matmul is one sgemm over all B·T rows (see `Matmul`); attention is
 /// parallel over (b, h); element-wise kernels are parallel over ranges. GELU and its backward run
 /// as epilogues of the matmul that produces their input, on blocks of rows still in cache: the
-/// (B·T, 4C) activations do not fit in L3, and a separate pass over them ran at DRAM speed. Activation memory is
+/// (B·T, 4C) activations do not fit in L3, and a separate pass over them ran at DRAM speed. In
+/// the forward pass `mlp.c_proj` also runs per block of rows, on the GELU output while it is in
+/// L2 (`mlp.forward` in a profile is c_fc + GELU + c_proj). Activation memory is
 /// allocated once per (B, T) shape (`Activations`) so steady-state steps allocate nothing.
 extension GPT {
     /// Runs the model on `inputs` (B·T token ids, row-major (B, T), each in 0..<V) and keeps the
@@ -88,18 +90,19 @@ extension GPT {
                 LayerNorm.forward(out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, residual: s.res2, x, s.attProj,
                                   weight: params + w.ln2w, bias: params + w.ln2b, rows: n, channels: c, threads: th)
             }
-            // fc = ln2 · W + b, then fcGelu = gelu(fc) on each block of rows while it is in cache.
-            let fc = SendablePointer(s.fc), fcGelu = SendablePointer(s.fcGelu), c4 = 4 * c
-            timed("matmul+gelu.forward") {
+            // fc = ln2 · W + b, then on each block of rows while it is in cache: fcGelu = gelu(fc) and
+            // fcProj = fcGelu · W_proj + b_proj.
+            let fc = SendablePointer(s.fc), fcGelu = SendablePointer(s.fcGelu), fcProj = SendablePointer(s.fcProj)
+            let projW = SendableConstPointer(params + w.fcprojw), projB = SendableConstPointer(params + w.fcprojb)
+            let c4 = 4 * c
+            timed("mlp.forward") {
                 Matmul.forward(out: s.fc, inp: s.ln2, weight: params + w.fcw, bias: params + w.fcb,
                                rows: n, inChannels: c, outChannels: c4) { r0, r1, threads in
-                    GELU.forward(out: fcGelu.pointer + r0 * c4, inp: fc.pointer + r0 * c4, count: (r1 - r0) * c4,
-                                 threads: threads)
+                    let hidden = fcGelu.pointer + r0 * c4
+                    GELU.forward(out: hidden, inp: fc.pointer + r0 * c4, count: (r1 - r0) * c4, threads: threads)
+                    Matmul.forward(out: fcProj.pointer + r0 * c, inp: hidden, weight: projW.pointer, bias: projB.pointer,
+                                   rows: r1 - r0, inChannels: c4, outChannels: c, threads: threads)
                 }
-            }
-            timed("matmul.forward") {
-                Matmul.forward(out: s.fcProj, inp: s.fcGelu, weight: params + w.fcprojw, bias: params + w.fcprojb,
-                               rows: n, inChannels: 4 * c, outChannels: c)
             }
             // res3 = res2 + fcProj, normalised by the next block's ln_1 or by ln_f.
             let last = l + 1 == lay.blocks.count
