@@ -18,9 +18,13 @@ import Foundation
 /// Dispatch-parallel kernels (attention, GELU, LayerNorm) that run between matmuls. The bias is
 /// copied into `out` first and sgemm runs with β = 1, which measured the same as adding it
 /// after; each parallel task copies it into its own block (the copy was a serial pass over the
-/// whole output before). `dbias` is a column sum done here, parallel over column ranges (deterministic: each
-/// column is summed in row order whatever the thread count). A single row (KV-cache sampling)
-/// goes through `cblas_sgemv`.
+/// whole output before). In `backward`, dX and dW (independent, equal FLOPs) run concurrently,
+/// each on half of the threads (one single-threaded sgemm each on 2 cores), with the dbias
+/// column sum after dW while dout is in cache: one fork/join per layer instead of two or three
+/// (`LMKIT_MATMUL_CONCURRENT=0` restores the sequential split for comparison). `dbias` is
+/// summed in row order for every column (deterministic for a given thread count). Epilogues
+/// (`RowEpilogue`) let element-wise passes run on 256-row blocks of C right after their sgemm.
+/// A single row (KV-cache sampling) goes through `cblas_sgemv`.
 public enum Matmul {
     /// How W is stored; see the type's documentation.
     public enum WeightLayout: Sendable {
