@@ -6,100 +6,110 @@ import LMSupport
 /// each third. For each (b, h): S = Q·Kᵀ/√hs (T, T), P = softmax over j ≤ i (causal; P[i, j>i] = 0),
 /// out (B, T, C)[b, :, h·hs…] = P·V. P is saved in `att` (B, NH, T, T) for the backward pass.
 ///
-/// Performance notes: the (b, h) pairs run in parallel (Parallel, one contiguous range of pairs
-/// per thread, OpenBLAS forced to one thread inside so that the two levels do not oversubscribe
-/// the cores); each pair's products are sgemm calls on strided slices (lda = 3C). Rows are
-/// processed in blocks of `blockRows`: block [i0, i1) only multiplies against keys 0..<i1, which
-/// skips most of the masked upper triangle (~½ of the attention FLOPs at T = 256). Measured with
-/// `lmkit-bench kernels` (one thread, one sequence of `small`, T = 256, C = 384, NH = 6; fwd + bwd):
-/// blocks of 256 (the plain square) 4.0 ms, 128 3.2 ms, 64 2.6 ms, 32 2.5 ms; for `tiny`
-/// (T = 128, C = 128) 32 is also best (0.25 ms). One exp per probability and 16-lane row
-/// reductions took forward from 1.74 to 1.16 ms and backward from 1.94 to 1.36 ms. A fused
-/// (flash-style) loop kernel was not tried: attention is ~8 % of a `small` step.
+/// Performance notes: the (b, h) pairs run in parallel (one contiguous range of pairs per thread).
+/// Each pair is computed by the register-blocked loops of `AttentionTiles`, 4 query rows at a
+/// time, each block only against keys 0…i (the masked upper triangle is skipped, not computed):
+/// S = Q·Kᵀ reads a transposed copy of K (hs, T) made once per pair, the softmax runs on the
+/// block's rows while they are in L1, then Y = P·V. The first version made one sgemm call per
+/// 32-row block. `lmkit-bench kernels` (one thread, one sequence, same quiet run), sgemm blocks →
+/// tiles: `tiny` (T = 128, C = 128, NH = 4) forward 0.13 → 0.10 ms, backward 0.13 → 0.13 ms;
+/// `small` (T = 256, C = 384, NH = 6) forward 1.30 → 1.15 ms, backward 1.56 → 1.77 ms (slower).
+/// Not storing P and recomputing it from a saved log-sum-exp in the backward pass (less DRAM
+/// traffic, 140 MB less RSS at `small`) was tried: forward −2 ms, backward +3–5 ms per `tiny`
+/// step in the model, slower at `small`; not kept.
 public enum Attention {
-    /// Rows per causal block (see Performance notes).
-    nonisolated(unsafe) public static var blockRows = 32
-
-    /// Floats of scratch `backward` needs: one (T, T) tile per thread.
-    public static func scratchCount(time: Int, threads: Int) -> Int { max(1, threads) * time * time }
+    /// Floats of scratch `backward` needs: one (T, T) tile and one (hs, T) panel per thread.
+    public static func scratchCount(time: Int, headSize: Int, threads: Int) -> Int {
+        max(1, threads) * time * (time + headSize)
+    }
 
     /// qkv (B, T, 3C) → out (B, T, C); att (B, NH, T, T) receives the attention probabilities.
     public static func forward(out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>,
                                qkv: UnsafePointer<Float>, batch: Int, time t: Int, channels c: Int,
                                heads nh: Int, threads: Int = Threads.available) {
-        let hs = c / nh
+        typealias Tiles = AttentionTiles
+        let hs = c / nh, ld = 3 * c
         let scale = 1 / Float(hs).squareRoot()
         let o = SendablePointer(out), a = SendablePointer(att), x = SendableConstPointer(qkv)
-        let block = blockRows
-        parallelPairs(batch * nh, threads: threads) { pair, _ in
+        let workers = max(1, min(threads, batch * nh))
+        let panels = UnsafeMutablePointer<Float>.allocate(capacity: workers * hs * t)
+        defer { panels.deallocate() }
+        let pn = SendablePointer(panels)
+        parallelPairs(batch * nh, workers: workers) { pair, worker in
             let b = pair / nh, h = pair % nh
-            let qOffset: Int = b &* t &* 3 &* c &+ h &* hs
+            let qOffset: Int = b &* t &* ld &+ h &* hs
             let q = x.pointer + qOffset
             let k = q + c, v = q + 2 &* c
             let p = a.pointer + pair &* t &* t
             let yOffset: Int = b &* t &* c &+ h &* hs
             let y = o.pointer + yOffset
+            let kt = pn.pointer + worker &* hs &* t  // Kᵀ (hs, T)
+            Tiles.transpose(k, ldx: ld, count: t, depth: hs, into: kt, ldp: t)
             var i0 = 0
             while i0 < t {
-                let i1 = min(t, i0 + block)
-                // S[i0:i1, 0:i1] = scale · Q[i0:i1] · K[0:i1]ᵀ
-                Matmul.gemm(transA: false, transB: true, m: i1 - i0, n: i1, k: hs, alpha: scale,
-                            a: q + i0 &* 3 &* c, lda: 3 * c, b: k, ldb: 3 * c, beta: 0, c: p + i0 &* t, ldc: t)
-                for i in i0..<i1 { causalSoftmaxRow(p + i &* t, valid: i + 1, total: t) }
-                // Y[i0:i1] = P[i0:i1, 0:i1] · V[0:i1]
-                Matmul.gemm(transA: false, transB: false, m: i1 - i0, n: hs, k: i1,
-                            a: p + i0 &* t, lda: t, b: v, ldb: 3 * c, beta: 0, c: y + i0 &* c, ldc: c)
-                i0 = i1
+                let valid = min(Tiles.rows, t - i0), keys = i0 + valid
+                // S[i0..<i0+valid, 0..<keys rounded up to 16] = scale · Q · Kᵀ
+                Tiles.rowsTimesPanel(valid: valid, cols: min(t, (keys + 15) & ~15), depth: hs, alpha: scale,
+                                     x: q + i0 &* ld, ldx: ld, panel: kt, ldp: t, s: p + i0 &* t, lds: t)
+                for i in i0..<keys { causalSoftmaxRow(p + i &* t, valid: i + 1, total: t) }
+                // Y[i0..<keys] = P[i0..<keys, 0..<keys] · V[0..<keys]
+                Tiles.rowsCombination(valid: valid, n: keys, depth: hs, alpha: 1, w: p + i0 &* t, ldw: t,
+                                      z: v, ldz: ld, out: y + i0 &* c, ldo: c)
+                i0 = keys
             }
         }
     }
 
     /// Given dout (B, T, C): dqkv (B, T, 3C) = ∂/∂qkv (overwritten). Needs the forward's `att` and
-    /// `scratch` of `scratchCount(time:threads:)` floats.
+    /// `scratch` of `scratchCount(time:headSize:threads:)` floats.
     public static func backward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                                 qkv: UnsafePointer<Float>, att: UnsafePointer<Float>,
                                 scratch: UnsafeMutablePointer<Float>, batch: Int, time t: Int, channels c: Int,
                                 heads nh: Int, threads: Int = Threads.available) {
-        let hs = c / nh
+        typealias Tiles = AttentionTiles
+        let hs = c / nh, ld = 3 * c, r4 = Tiles.rows
         let scale = 1 / Float(hs).squareRoot()
         let dx = SendablePointer(dqkv), g = SendableConstPointer(dout), x = SendableConstPointer(qkv)
         let a = SendableConstPointer(att), sc = SendablePointer(scratch)
-        let block = blockRows
-        parallelPairs(batch * nh, threads: threads) { pair, worker in
+        let workers = max(1, min(threads, batch * nh))
+        parallelPairs(batch * nh, workers: workers) { pair, worker in
             let b = pair / nh, h = pair % nh
-            let base: Int = b &* t &* 3 &* c &+ h &* hs
+            let base: Int = b &* t &* ld &+ h &* hs
             let q = x.pointer + base, k = q + c, v = q + 2 &* c
             let dq = dx.pointer + base, dk = dq + c, dv = dq + 2 &* c
             let p = a.pointer + pair &* t &* t
             let dyOffset: Int = b &* t &* c &+ h &* hs
             let dy = g.pointer + dyOffset
-            let ds = sc.pointer + worker &* t &* t
-            for i in 0..<t {
-                (dk + i &* 3 &* c).update(repeating: 0, count: hs)
-                (dv + i &* 3 &* c).update(repeating: 0, count: hs)
-            }
+            let ds = sc.pointer + worker &* t &* (t + hs)  // dP, then dS (T, T)
+            let vt = ds + t &* t                            // Vᵀ (hs, T)
+            Tiles.transpose(v, ldx: ld, count: t, depth: hs, into: vt, ldp: t)
             var i0 = 0
             while i0 < t {
-                let i1 = min(t, i0 + block), m = i1 - i0
-                // dP[i0:i1, 0:i1] = dY[i0:i1] · V[0:i1]ᵀ
-                Matmul.gemm(transA: false, transB: true, m: m, n: i1, k: hs, a: dy + i0 &* c, lda: c,
-                            b: v, ldb: 3 * c, beta: 0, c: ds + i0 &* t, ldc: t)
-                // dV[0:i1] += P[i0:i1, 0:i1]ᵀ · dY[i0:i1]
-                Matmul.gemm(transA: true, transB: false, m: i1, n: hs, k: m, a: p + i0 &* t, lda: t,
-                            b: dy + i0 &* c, ldb: c, beta: 1, c: dv, ldc: 3 * c)
-                // dS = P ⊙ (dP − rowsum(P ⊙ dP)), zero above the diagonal
-                for i in i0..<i1 {
+                let valid = min(r4, t - i0), keys = i0 + valid
+                // dP[i0..<keys, 0..<keys rounded up to 16] = dY · Vᵀ
+                Tiles.rowsTimesPanel(valid: valid, cols: min(t, (keys + 15) & ~15), depth: hs, alpha: 1,
+                                     x: dy + i0 &* c, ldx: c, panel: vt, ldp: t, s: ds + i0 &* t, lds: t)
+                // dS = scale · P ⊙ (dP − rowsum(P ⊙ dP)) for j ≤ i, zero for i < j < keys
+                for i in i0..<keys {
                     let pr = p + i &* t, dr = ds + i &* t
                     let dot = Reduce.dot(pr, dr, i + 1)
-                    for j in 0...i { dr[j] = pr[j] * (dr[j] - dot) }
-                    if i + 1 < i1 { (dr + i + 1).update(repeating: 0, count: i1 - i - 1) }
+                    for j in 0...i { dr[j] = scale * pr[j] * (dr[j] - dot) }
+                    if i + 1 < keys { (dr + i + 1).update(repeating: 0, count: keys - i - 1) }
                 }
-                // dQ[i0:i1] = scale · dS · K[0:i1];  dK[0:i1] += scale · dSᵀ · Q[i0:i1]
-                Matmul.gemm(transA: false, transB: false, m: m, n: hs, k: i1, alpha: scale,
-                            a: ds + i0 &* t, lda: t, b: k, ldb: 3 * c, beta: 0, c: dq + i0 &* 3 &* c, ldc: 3 * c)
-                Matmul.gemm(transA: true, transB: false, m: i1, n: hs, k: m, alpha: scale,
-                            a: ds + i0 &* t, lda: t, b: q + i0 &* 3 &* c, ldb: 3 * c, beta: 1, c: dk, ldc: 3 * c)
-                i0 = i1
+                // dQ[i0..<keys] = dS[i0..<keys, 0..<keys] · K[0..<keys]
+                Tiles.rowsCombination(valid: valid, n: keys, depth: hs, alpha: 1, w: ds + i0 &* t, ldw: t,
+                                      z: k, ldz: ld, out: dq + i0 &* ld, ldo: ld)
+                i0 = keys
+            }
+            // dK[j0..<j0+4] = dS[j0..<T, j0..<j0+4]ᵀ · Q[j0..<T];  dV likewise with P and dY.
+            var j0 = 0
+            while j0 < t {
+                let valid = min(r4, t - j0)
+                Tiles.columnsCombination(valid: valid, col: j0, from: j0, n: t, depth: hs, w: ds, ldw: t,
+                                         z: q, ldz: ld, out: dk + j0 &* ld, ldo: ld)
+                Tiles.columnsCombination(valid: valid, col: j0, from: j0, n: t, depth: hs, w: p, ldw: t,
+                                         z: dy, ldz: c, out: dv + j0 &* ld, ldo: ld)
+                j0 += valid
             }
         }
     }
@@ -140,17 +150,14 @@ public enum Attention {
     }
 
     /// Runs body(pair, worker) for pairs 0..<count, one contiguous range per worker (worker <
-    /// threads indexes the scratch), with OpenBLAS single-threaded while it runs.
-    static func parallelPairs(_ count: Int, threads: Int, _ body: @Sendable (Int, Int) -> Void) {
-        let workers = max(1, min(threads, count))
-        if workers == 1 {
+    /// workers indexes the per-thread scratch).
+    static func parallelPairs(_ count: Int, workers: Int, _ body: @Sendable (Int, Int) -> Void) {
+        if workers <= 1 {
             for i in 0..<count { body(i, 0) }
             return
         }
-        BLAS.singleThreaded {
-            Parallel.forEach(workers, threads: workers) { w in
-                for i in (count * w / workers) ..< (count * (w + 1) / workers) { body(i, w) }
-            }
+        Parallel.forEach(workers, threads: workers) { w in
+            for i in (count * w / workers) ..< (count * (w + 1) / workers) { body(i, w) }
         }
     }
 

@@ -20,15 +20,44 @@ public enum LayerNorm {
         let x = SendableConstPointer(inp), w = SendableConstPointer(weight), b = SendableConstPointer(bias)
         Parallel.forRanges(rows, parts: rows * c >= 1 << 14 ? threads : 1) { range in
             for r in range {
-                let xr = x.pointer + r &* c, orow = o.pointer + r &* c
-                let mu = Reduce.sum(xr, c) / Float(c)
-                let v = Reduce.sumOfSquaredDeviations(xr, c, mean: mu)
-                let s = 1 / (v / Float(c) + eps).squareRoot()
-                for i in 0..<c { orow[i] = (xr[i] - mu) * s * w[i] + b[i] }
-                m[r] = mu
-                rs[r] = s
+                normalizeRow(x.pointer + r &* c, out: o.pointer + r &* c, mean: m.pointer + r, rstd: rs.pointer + r,
+                             weight: w.pointer, bias: b.pointer, channels: c)
             }
         }
+    }
+
+    /// Residual add fused with the LayerNorm that follows it: res (N, C) = a + b, then
+    /// out (N, C) = layernorm(res) with mean (N) and rstd (N) saved, row by row while the row is
+    /// in L1 (one pass over memory instead of two).
+    public static func forward(out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
+                               rstd: UnsafeMutablePointer<Float>, residual res: UnsafeMutablePointer<Float>,
+                               _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                               weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                               rows: Int, channels c: Int, threads: Int = Threads.available) {
+        let o = SendablePointer(out), m = SendablePointer(mean), rs = SendablePointer(rstd)
+        let sum = SendablePointer(res), x = SendableConstPointer(a), y = SendableConstPointer(b)
+        let w = SendableConstPointer(weight), bb = SendableConstPointer(bias)
+        Parallel.forRanges(rows, parts: rows * c >= 1 << 14 ? threads : 1) { range in
+            for r in range {
+                let off = r &* c, sr = sum.pointer + off, xr = x.pointer + off, yr = y.pointer + off
+                for i in 0..<c { sr[i] = xr[i] + yr[i] }
+                normalizeRow(sr, out: o.pointer + off, mean: m.pointer + r, rstd: rs.pointer + r, weight: w.pointer,
+                             bias: bb.pointer, channels: c)
+            }
+        }
+    }
+
+    /// One row: out (C) = (x − mean)·rstd·weight + bias; stores mean and rstd.
+    @inline(__always)
+    static func normalizeRow(_ xr: UnsafePointer<Float>, out orow: UnsafeMutablePointer<Float>,
+                             mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
+                             weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>, channels c: Int) {
+        let mu = Reduce.sum(xr, c) / Float(c)
+        let v = Reduce.sumOfSquaredDeviations(xr, c, mean: mu)
+        let s = 1 / (v / Float(c) + eps).squareRoot()
+        for i in 0..<c { orow[i] = (xr[i] - mu) * s * w[i] + b[i] }
+        mean.pointee = mu
+        rstd.pointee = s
     }
 
     /// Given dout (N, C): dinp (N, C) **+=** ∂/∂inp, dweight (C) += Σ dout·x̂, dbias (C) += Σ dout,

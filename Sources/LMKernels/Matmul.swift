@@ -1,5 +1,6 @@
 import CBLAS
 import LMSupport
+import Foundation
 
 /// Dense layers: `out = inp · W (+ b)`, the only caller of `cblas_sgemm` (and of `cblas_sgemv`,
 /// used for single-row products) in lmkit.
@@ -16,9 +17,14 @@ import LMSupport
 /// every call (30 % of all cycles in a sampling profile), which steals a core from the
 /// Dispatch-parallel kernels (attention, GELU, LayerNorm) that run between matmuls. The bias is
 /// copied into `out` first and sgemm runs with β = 1, which measured the same as adding it
-/// after. `dbias` is a column sum done here, parallel over column ranges (deterministic: each
-/// column is summed in row order whatever the thread count). A single row (KV-cache sampling)
-/// goes through `cblas_sgemv`.
+/// after; each parallel task copies it into its own block (the copy was a serial pass over the
+/// whole output before). In `backward`, dX and dW (independent, equal FLOPs) run concurrently,
+/// each on half of the threads (one single-threaded sgemm each on 2 cores), with the dbias
+/// column sum after dW while dout is in cache: one fork/join per layer instead of two or three
+/// (`LMKIT_MATMUL_CONCURRENT=0` restores the sequential split for comparison). `dbias` is
+/// summed in row order for every column (deterministic for a given thread count). Epilogues
+/// (`RowEpilogue`) let element-wise passes run on 256-row blocks of C right after their sgemm.
+/// A single row (KV-cache sampling) goes through `cblas_sgemv`.
 public enum Matmul {
     /// How W is stored; see the type's documentation.
     public enum WeightLayout: Sendable {
@@ -39,95 +45,158 @@ public enum Matmul {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// `gemm` split into `BLAS.threads` blocks of C's rows (or columns, when C is wider than tall)
-    /// run in parallel, each a single-threaded sgemm (`.lmkit` threading); one call otherwise.
+    /// Called with rows r0..<r1 of a product's C once they are final, and the threads it may use
+    /// (1 inside a parallel task): an element-wise pass fused behind a matmul while its rows are
+    /// still in cache (GELU after `c_fc`, its backward after `mlp.c_proj`'s dX).
+    public typealias RowEpilogue = @Sendable (_ r0: Int, _ r1: Int, _ threads: Int) -> Void
+
+    /// Rows per sgemm call when an epilogue follows (C block ≤ 512 KB at 512 columns, in L2).
+    static let epilogueRows = 256
+
+    /// `gemm` split into `threads` blocks of C's rows (or columns, when C is wider than tall) run
+    /// in parallel, each a single-threaded sgemm (`.lmkit` threading); one call otherwise.
+    /// With `rowBias` (N floats), each task first sets its block of every row of C to the bias
+    /// (C = bias + op(A)·op(B) when β = 1), so that the copy is parallel and C is warm in cache.
+    /// With `epilogue`, row blocks are computed `epilogueRows` at a time and each is handed to
+    /// the epilogue right after its sgemm (a column split: once, for all rows, at the end).
     public static func parallelGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
                                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                                    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                                    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                    rowBias: UnsafePointer<Float>? = nil, epilogue: RowEpilogue? = nil,
+                                    threads: Int = BLAS.threads) {
         _ = BLAS.configured
-        let parts = BLAS.threading == .lmkit && m * n * k >= 1 << 21 ? min(BLAS.threads, max(m, n) / 16) : 1
-        if parts <= 1 {
-            gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                 beta: beta, c: c, ldc: ldc)
-            return
-        }
+        let parts = BLAS.threading == .lmkit && m * n * k >= 1 << 21 ? min(threads, max(m, n) / 16) : 1
         let ap = SendableConstPointer(a), bp = SendableConstPointer(b), cp = SendablePointer(c)
-        if m >= n {
+        let bias = rowBias.map { SendableConstPointer($0) }
+        // C[r0..<r1, c0..<c1] = α·op(A)·op(B) + β·C (after the bias fill).
+        let block: @Sendable (Int, Int, Int, Int) -> Void = { r0, r1, c0, c1 in
+            if let bias {
+                for r in r0..<r1 { (cp.pointer + (r &* ldc &+ c0)).update(from: bias.pointer + c0, count: c1 - c0) }
+            }
+            let aOff = transA ? r0 : r0 * lda, bOff = transB ? c0 * ldb : c0
+            gemm(transA: transA, transB: transB, m: r1 - r0, n: c1 - c0, k: k, alpha: alpha, a: ap.pointer + aOff,
+                 lda: lda, b: bp.pointer + bOff, ldb: ldb, beta: beta, c: cp.pointer + (r0 * ldc + c0), ldc: ldc)
+        }
+        // Rows r0..<r1 of all columns, in epilogue-sized chunks when there is an epilogue.
+        let rowBlock: @Sendable (Int, Int) -> Void = { r0, r1 in
+            guard let epilogue else { block(r0, r1, 0, n); return }
+            var lo = r0
+            while lo < r1 {
+                let hi = min(r1, lo + epilogueRows)
+                block(lo, hi, 0, n)
+                epilogue(lo, hi, 1)
+                lo = hi
+            }
+        }
+        if parts > 1 && m >= n {
             Parallel.forEach(parts, threads: parts) { i in
                 let lo = (m * i / parts) & ~7, hi = i == parts - 1 ? m : (m * (i + 1) / parts) & ~7
-                let aOff = transA ? lo : lo * lda
-                gemm(transA: transA, transB: transB, m: hi - lo, n: n, k: k, alpha: alpha, a: ap.pointer + aOff,
-                     lda: lda, b: bp.pointer, ldb: ldb, beta: beta, c: cp.pointer + lo * ldc, ldc: ldc)
+                rowBlock(lo, hi)
             }
-        } else {
-            Parallel.forEach(parts, threads: parts) { i in
-                let lo = (n * i / parts) & ~15, hi = i == parts - 1 ? n : (n * (i + 1) / parts) & ~15
-                let bOff = transB ? lo * ldb : lo
-                gemm(transA: transA, transB: transB, m: m, n: hi - lo, k: k, alpha: alpha, a: ap.pointer, lda: lda,
-                     b: bp.pointer + bOff, ldb: ldb, beta: beta, c: cp.pointer + lo, ldc: ldc)
-            }
+            return
         }
+        if parts <= 1 {
+            rowBlock(0, m)
+            return
+        }
+        Parallel.forEach(parts, threads: parts) { i in
+            let lo = (n * i / parts) & ~15, hi = i == parts - 1 ? n : (n * (i + 1) / parts) & ~15
+            block(0, m, lo, hi)
+        }
+        epilogue?(0, m, threads)
     }
 
-    /// out (N, OC) = inp (N, C) · W (+ bias (OC)); W is (C, OC) or (OC, C) per `layout`.
+    /// out (N, OC) = inp (N, C) · W (+ bias (OC)); W is (C, OC) or (OC, C) per `layout`; then
+    /// `epilogue` on the finished rows of out (see `parallelGemm`). `threads` limits the matmul's
+    /// parallel split (1 inside an epilogue).
     public static func forward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                rows: Int, inChannels: Int, outChannels: Int,
-                               layout: WeightLayout = .inputMajor) {
+                               layout: WeightLayout = .inputMajor, epilogue: RowEpilogue? = nil,
+                               threads: Int = BLAS.threads) {
         let n = rows, c = inChannels, oc = outChannels
-        var beta: Float = 0
-        if let bias {
-            for r in 0..<n { (out + r &* oc).update(from: bias, count: oc) }
-            beta = 1
-        }
+        let beta: Float = bias == nil ? 0 : 1
         if n == 1 {  // one row (KV-cache inference): a matrix-vector product
+            if let bias { out.update(from: bias, count: oc) }
             cblas_sgemv(CblasRowMajor, layout == .inputMajor ? CblasTrans : CblasNoTrans,
                         Int32(layout == .inputMajor ? c : oc), Int32(layout == .inputMajor ? oc : c), 1, weight,
                         Int32(layout == .inputMajor ? oc : c), inp, 1, beta, out, 1)
+            epilogue?(0, 1, 1)
             return
         }
         switch layout {
         case .inputMajor:
             parallelGemm(transA: false, transB: false, m: n, n: oc, k: c, a: inp, lda: c, b: weight, ldb: oc,
-                 beta: beta, c: out, ldc: oc)
+                         beta: beta, c: out, ldc: oc, rowBias: bias, epilogue: epilogue, threads: threads)
         case .outputMajor:
             parallelGemm(transA: false, transB: true, m: n, n: oc, k: c, a: inp, lda: c, b: weight, ldb: c,
-                 beta: beta, c: out, ldc: oc)
+                         beta: beta, c: out, ldc: oc, rowBias: bias, epilogue: epilogue, threads: threads)
         }
     }
 
     /// Given dout (N, OC): dinp (N, C) = dout · Wᵀ (overwritten, or added if `accumulateInput`),
-    /// dweight += ∂/∂W (same shape as W), dbias (OC) += Σ_rows dout. Pass nil to skip any of them.
+    /// then `inputEpilogue` on its finished rows; dweight += ∂/∂W (same shape as W), dbias (OC)
+    /// += Σ_rows dout. Pass nil to skip any of them. dinp must not alias dout or inp.
     public static func backward(dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?,
                                 dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
                                 inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 rows: Int, inChannels: Int, outChannels: Int,
                                 layout: WeightLayout = .inputMajor, accumulateInput: Bool = false,
-                                threads: Int = Threads.available) {
+                                inputEpilogue: RowEpilogue? = nil, threads: Int = Threads.available) {
         let n = rows, c = inChannels, oc = outChannels
         let inBeta: Float = accumulateInput ? 1 : 0
+        let gemmThreads = BLAS.threads
+        // dX and dW are independent products of equal size: with two or more threads each gets
+        // half of the threads (see Performance notes).
+        let concurrent = concurrentBackward && BLAS.threading == .lmkit && gemmThreads >= 2 && dinp != nil
+            && dweight != nil && n * c * oc >= 1 << 21
+        let half = concurrent ? gemmThreads / 2 : gemmThreads
+        let dInput: @Sendable () -> Void
+        let dWeight: @Sendable () -> Void
+        let dip = dinp.map { SendablePointer($0) }, dwp = dweight.map { SendablePointer($0) }
+        let g = SendableConstPointer(dout), x = SendableConstPointer(inp), w = SendableConstPointer(weight)
         switch layout {
         case .inputMajor:
-            if let dinp {
-                parallelGemm(transA: false, transB: true, m: n, n: c, k: oc, a: dout, lda: oc, b: weight, ldb: oc,
-                     beta: inBeta, c: dinp, ldc: c)
+            dInput = {
+                guard let dip else { return }
+                parallelGemm(transA: false, transB: true, m: n, n: c, k: oc, a: g.pointer, lda: oc, b: w.pointer,
+                             ldb: oc, beta: inBeta, c: dip.pointer, ldc: c, epilogue: inputEpilogue, threads: half)
             }
-            if let dweight {
-                parallelGemm(transA: true, transB: false, m: c, n: oc, k: n, a: inp, lda: c, b: dout, ldb: oc,
-                     beta: 1, c: dweight, ldc: oc)
+            dWeight = {
+                guard let dwp else { return }
+                parallelGemm(transA: true, transB: false, m: c, n: oc, k: n, a: x.pointer, lda: c, b: g.pointer,
+                             ldb: oc, beta: 1, c: dwp.pointer, ldc: oc, threads: gemmThreads - half)
             }
         case .outputMajor:
-            if let dinp {
-                parallelGemm(transA: false, transB: false, m: n, n: c, k: oc, a: dout, lda: oc, b: weight, ldb: c,
-                     beta: inBeta, c: dinp, ldc: c)
+            dInput = {
+                guard let dip else { return }
+                parallelGemm(transA: false, transB: false, m: n, n: c, k: oc, a: g.pointer, lda: oc, b: w.pointer,
+                             ldb: c, beta: inBeta, c: dip.pointer, ldc: c, epilogue: inputEpilogue, threads: half)
             }
-            if let dweight {
-                parallelGemm(transA: true, transB: false, m: oc, n: c, k: n, a: dout, lda: oc, b: inp, ldb: c,
-                     beta: 1, c: dweight, ldc: c)
+            dWeight = {
+                guard let dwp else { return }
+                parallelGemm(transA: true, transB: false, m: oc, n: c, k: n, a: g.pointer, lda: oc, b: x.pointer,
+                             ldb: c, beta: 1, c: dwp.pointer, ldc: c, threads: gemmThreads - half)
             }
         }
-        if let dbias { columnSum(into: dbias, dout, rows: n, columns: oc, threads: threads) }
+        let dbp = dbias.map { SendablePointer($0) }
+        let dBias: @Sendable (Int) -> Void = { threads in
+            if let dbp { columnSum(into: dbp.pointer, g.pointer, rows: n, columns: oc, threads: threads) }
+        }
+        if concurrent {  // dbias with dW, while dout is in cache
+            Parallel.forEach(2, threads: 2) { i in
+                if i == 0 { dInput() } else { dWeight(); dBias(gemmThreads - half) }
+            }
+        } else {
+            dInput()
+            dWeight()
+            dBias(threads)
+        }
     }
+
+    /// Whether `backward` runs dX and dW concurrently (benchmark switch, LMKIT_MATMUL_CONCURRENT=0 disables).
+    nonisolated(unsafe) public static var concurrentBackward =
+        ProcessInfo.processInfo.environment["LMKIT_MATMUL_CONCURRENT"] != "0"
 
     /// sums (OC) += Σ_r x[r, :] for x (rows, OC); parallel over column ranges, rows in order.
     public static func columnSum(into sums: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,

@@ -42,7 +42,7 @@ final class Activations {
         var total = n * c
         total += perLayer.reduce(0, +) * config.layers
         let tail = [n * c, n, n, n * config.paddedVocabSize, n, n,
-                    n * c, n * c, n * 4 * c, n * 3 * c, Attention.scratchCount(time: time, threads: threads)]
+                    n * c, n * c, n * 4 * c, n * 3 * c, Attention.scratchCount(time: time, headSize: c / nh, threads: threads)]
         total += tail.reduce(0, +)
         storageCount = total
         storage = .allocate(capacity: total)

@@ -9,7 +9,11 @@ import LMSupport
 /// then logits = ln_f(x) · wteᵀ (B, T, Vp) and the mean cross-entropy over targets ≠ −1.
 ///
 /// Performance notes: every matmul is one sgemm over all B·T rows (see `Matmul`); attention is
-/// parallel over (b, h); element-wise kernels are parallel over ranges. Activation memory is
+/// parallel over (b, h); element-wise kernels are parallel over ranges. GELU and its backward run
+/// as epilogues of the matmul that produces their input, on blocks of rows still in cache: the
+/// (B·T, 4C) activations do not fit in L3, and a separate pass over them ran at DRAM speed. In
+/// the forward pass `mlp.c_proj` also runs per block of rows, on the GELU output while it is in
+/// L2 (`mlp.forward` in a profile is c_fc + GELU + c_proj). Activation memory is
 /// allocated once per (B, T) shape (`Activations`) so steady-state steps allocate nothing.
 extension GPT {
     /// Runs the model on `inputs` (B·T token ids, row-major (B, T), each in 0..<V) and keeps the
@@ -82,12 +86,22 @@ extension GPT {
                             batch: b, time: t, channels: c, threads: th)
         }
         var x = UnsafePointer(a.encoded)
-        for (l, w) in lay.blocks.enumerated() {
-            let s = a.layers[l]
+        // Each residual add is fused with the LayerNorm that reads it (ln_2, then the next block's
+        // ln_1 or ln_f); only the first ln_1 (or ln_f of a model without blocks) stands alone.
+        if let w = lay.blocks.first {
+            let s = a.layers[0]
             timed("layernorm.forward") {
                 LayerNorm.forward(out: s.ln1, mean: s.ln1Mean, rstd: s.ln1Rstd, inp: x, weight: params + w.ln1w,
                                   bias: params + w.ln1b, rows: n, channels: c, threads: th)
             }
+        } else {
+            timed("layernorm.forward") {
+                LayerNorm.forward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: x, weight: params + lay.lnfw,
+                                  bias: params + lay.lnfb, rows: n, channels: c, threads: th)
+            }
+        }
+        for (l, w) in lay.blocks.enumerated() {
+            let s = a.layers[l]
             timed("matmul.forward") {
                 Matmul.forward(out: s.qkv, inp: s.ln1, weight: params + w.qkvw, bias: params + w.qkvb,
                                rows: n, inChannels: c, outChannels: 3 * c)
@@ -100,32 +114,34 @@ extension GPT {
                 Matmul.forward(out: s.attProj, inp: s.attY, weight: params + w.attprojw, bias: params + w.attprojb,
                                rows: n, inChannels: c, outChannels: c)
             }
-            timed("residual.forward") {
-                Residual.forward(out: s.res2, x, s.attProj, count: n * c, threads: th)
+            timed("residual+layernorm.forward") {
+                LayerNorm.forward(out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, residual: s.res2, x, s.attProj,
+                                  weight: params + w.ln2w, bias: params + w.ln2b, rows: n, channels: c, threads: th)
             }
-            timed("layernorm.forward") {
-                LayerNorm.forward(out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, inp: s.res2, weight: params + w.ln2w,
-                                  bias: params + w.ln2b, rows: n, channels: c, threads: th)
-            }
-            timed("matmul.forward") {
+            // fc = ln2 · W + b, then on each block of rows while it is in cache: fcGelu = gelu(fc) and
+            // fcProj = fcGelu · W_proj + b_proj.
+            let fc = SendablePointer(s.fc), fcGelu = SendablePointer(s.fcGelu), fcProj = SendablePointer(s.fcProj)
+            let projW = SendableConstPointer(params + w.fcprojw), projB = SendableConstPointer(params + w.fcprojb)
+            let c4 = 4 * c
+            timed("mlp.forward") {
                 Matmul.forward(out: s.fc, inp: s.ln2, weight: params + w.fcw, bias: params + w.fcb,
-                               rows: n, inChannels: c, outChannels: 4 * c)
+                               rows: n, inChannels: c, outChannels: c4) { r0, r1, threads in
+                    let hidden = fcGelu.pointer + r0 * c4
+                    GELU.forward(out: hidden, inp: fc.pointer + r0 * c4, count: (r1 - r0) * c4, threads: threads)
+                    Matmul.forward(out: fcProj.pointer + r0 * c, inp: hidden, weight: projW.pointer, bias: projB.pointer,
+                                   rows: r1 - r0, inChannels: c4, outChannels: c, threads: threads)
+                }
             }
-            timed("gelu.forward") {
-                GELU.forward(out: s.fcGelu, inp: s.fc, count: n * 4 * c, threads: th)
-            }
-            timed("matmul.forward") {
-                Matmul.forward(out: s.fcProj, inp: s.fcGelu, weight: params + w.fcprojw, bias: params + w.fcprojb,
-                               rows: n, inChannels: 4 * c, outChannels: c)
-            }
-            timed("residual.forward") {
-                Residual.forward(out: s.res3, s.res2, s.fcProj, count: n * c, threads: th)
+            // res3 = res2 + fcProj, normalised by the next block's ln_1 or by ln_f.
+            let last = l + 1 == lay.blocks.count
+            let next = last ? nil : a.layers[l + 1]
+            let lnw = last ? lay.lnfw : lay.blocks[l + 1].ln1w, lnb = last ? lay.lnfb : lay.blocks[l + 1].ln1b
+            timed("residual+layernorm.forward") {
+                LayerNorm.forward(out: next?.ln1 ?? a.lnf, mean: next?.ln1Mean ?? a.lnfMean,
+                                  rstd: next?.ln1Rstd ?? a.lnfRstd, residual: s.res3, s.res2, s.fcProj,
+                                  weight: params + lnw, bias: params + lnb, rows: n, channels: c, threads: th)
             }
             x = UnsafePointer(s.res3)
-        }
-        timed("layernorm.forward") {
-            LayerNorm.forward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: x, weight: params + lay.lnfw,
-                              bias: params + lay.lnfb, rows: n, channels: c, threads: th)
         }
     }
 
@@ -176,13 +192,16 @@ extension GPT {
             let w = lay.blocks[l], s = a.layers[l]
             let x = l == 0 ? UnsafePointer(a.encoded) : UnsafePointer(a.layers[l - 1].res3)
             // dres = ∂/∂res3 = ∂/∂fcProj (and part of ∂/∂res2)
-            timed("matmul.backward") {
+            // d4C = dres · Wᵀ, then d4C ⊙= gelu′(fc) on each block of rows while it is in cache.
+            let d4C = SendablePointer(a.d4C), fc = SendableConstPointer(s.fc), c4 = 4 * c
+            timed("matmul+gelu.backward") {
                 Matmul.backward(dinp: a.d4C, dweight: grads + w.fcprojw, dbias: grads + w.fcprojb, dout: a.dres,
-                                inp: s.fcGelu, weight: params + w.fcprojw, rows: n, inChannels: 4 * c, outChannels: c,
-                                threads: th)
-            }
-            timed("gelu.backward") {
-                GELU.backward(dinp: a.d4C, inp: s.fc, dout: a.d4C, count: n * 4 * c, threads: th)
+                                inp: s.fcGelu, weight: params + w.fcprojw, rows: n, inChannels: c4, outChannels: c,
+                                inputEpilogue: { r0, r1, threads in
+                                    let d = d4C.pointer + r0 * c4
+                                    GELU.backward(dinp: d, inp: fc.pointer + r0 * c4, dout: d, count: (r1 - r0) * c4,
+                                                  threads: threads)
+                                }, threads: th)
             }
             timed("matmul.backward") {
                 Matmul.backward(dinp: a.dC, dweight: grads + w.fcw, dbias: grads + w.fcb, dout: a.d4C, inp: s.ln2,

@@ -49,23 +49,16 @@ enum KernelBench {
                 add("fastmath.exp", s3 / Double(n) * 1e9, "ns/element")
             }
         }
-        let defaultBlock = Attention.blockRows
-        for (t, c, nh) in [(256, 384, 6), (128, 128, 4)] {
-            for block in [32, 64, 128, 256] where block <= t {
-                Attention.blockRows = block
-                attention(t: t, c: c, nh: nh, block: block, &rng, add)
-            }
-        }
-        Attention.blockRows = defaultBlock
+        for (t, c, nh) in [(256, 384, 6), (128, 128, 4)] { attention(t: t, c: c, nh: nh, &rng, add) }
         sgemm(add)
         return results
     }
 
-    static func attention(t: Int, c: Int, nh: Int, block: Int, _ rng: inout SeededRNG,
+    static func attention(t: Int, c: Int, nh: Int, _ rng: inout SeededRNG,
                           _ add: (String, Double, String) -> Void) {
         let qkv = (0..<(t * 3 * c)).map { _ in rng.nextGaussian() }
         var out = [Float](repeating: 0, count: t * c), att = [Float](repeating: 0, count: nh * t * t)
-        var dqkv = [Float](repeating: 0, count: t * 3 * c), scratch = [Float](repeating: 0, count: t * t)
+        var dqkv = [Float](repeating: 0, count: t * 3 * c), scratch = [Float](repeating: 0, count: Attention.scratchCount(time: t, headSize: c / nh, threads: 1))
         qkv.withUnsafeBufferPointer { q in
             out.withUnsafeMutableBufferPointer { o in
                 att.withUnsafeMutableBufferPointer { a in
@@ -73,7 +66,7 @@ enum KernelBench {
                         Attention.forward(out: o.baseAddress!, att: a.baseAddress!, qkv: q.baseAddress!, batch: 1, time: t,
                                           channels: c, heads: nh, threads: 1)
                     }
-                    add("attention.forward.T\(t)C\(c)NH\(nh).block\(block)", s * 1e3, "ms (1 thread)")
+                    add("attention.forward.T\(t)C\(c)NH\(nh)", s * 1e3, "ms (1 thread)")
                     dqkv.withUnsafeMutableBufferPointer { d in
                         scratch.withUnsafeMutableBufferPointer { sc in
                             let s2 = median(5) {
@@ -81,7 +74,7 @@ enum KernelBench {
                                                    att: a.baseAddress!, scratch: sc.baseAddress!, batch: 1, time: t,
                                                    channels: c, heads: nh, threads: 1)
                             }
-                            add("attention.backward.T\(t)C\(c)NH\(nh).block\(block)", s2 * 1e3, "ms (1 thread)")
+                            add("attention.backward.T\(t)C\(c)NH\(nh)", s2 * 1e3, "ms (1 thread)")
                         }
                     }
                 }

@@ -68,6 +68,24 @@ import LMSupport
         #expect(relativeError(bw[2], g.dbias) < 1e-5)
     }
 
+    @Test func residualLayerNormMatchesNaive() {
+        var r = Rand(13)
+        let n = 300, c = 96  // the parallel path
+        let a = r.doubles(n * c, scale: 2), b = r.doubles(n * c).map { $0 + 0.5 }, w = r.doubles(c), bias = r.doubles(c)
+        let sum = Residual.forwardNaive(a, b)
+        let expected = LayerNorm.forwardNaive(inp: sum, weight: w, bias: bias, rows: n, channels: c)
+        let fw = withPointers([[Float](repeating: 0, count: n * c), [Float](repeating: 0, count: n),
+                               [Float](repeating: 0, count: n), [Float](repeating: 9, count: n * c), floats(a), floats(b),
+                               floats(w), floats(bias)]) { p in
+            LayerNorm.forward(out: p[0], mean: p[1], rstd: p[2], residual: p[3], p[4], p[5], weight: p[6], bias: p[7],
+                              rows: n, channels: c, threads: 2)
+        }
+        #expect(relativeError(fw[0], expected) < 1e-5)
+        #expect(relativeError(fw[3], sum) < 1e-6)
+        let means = (0..<n).map { i in sum[i * c ..< (i + 1) * c].reduce(0, +) / Double(c) }
+        #expect(relativeError(fw[1], means) < 1e-5)
+    }
+
     @Test func geluMatchesNaive() {
         var r = Rand(4)
         let n = 40_003  // parallel path and a scalar tail
@@ -95,7 +113,7 @@ import LMSupport
         #expect(relativeError(fw[0], ref.out) < 1e-5)
         #expect(relativeError(fw[1], ref.att) < 1e-5)  // includes the zeros above the diagonal
         let expected = Attention.backwardNaive(dout: dout, qkv: qkv, batch: b, time: t, channels: c, heads: nh)
-        let scratch = Attention.scratchCount(time: t, threads: 2)
+        let scratch = Attention.scratchCount(time: t, headSize: c / nh, threads: 2)
         let d = withPointers([[Float](repeating: 9, count: b * t * 3 * c), floats(dout), floats(qkv), fw[1],
                               [Float](repeating: 0, count: scratch)]) { p in
             Attention.backward(dqkv: p[0], dout: p[1], qkv: p[2], att: p[3], scratch: p[4], batch: b, time: t,
