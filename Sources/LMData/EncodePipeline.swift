@@ -49,7 +49,9 @@ final class EncodePipeline: @unchecked Sendable {
 
     /// Starts the reader and the encoders. `skip(d)` says whether document `d` is already held by
     /// a kept shard (it is then neither kept nor encoded).
-    init(source: DocumentSource, threads: Int, maxBytesInFlight: Int, groupBytes: Int = 256 << 10,
+    /// CPU time goes to `clock` as stages "read" (the reader thread: decompressing, splitting,
+    /// validating) and "encode".
+    init(source: DocumentSource, threads: Int, maxBytesInFlight: Int, groupBytes: Int = 256 << 10, clock: StageClock,
          skip: @escaping @Sendable (Int) -> Bool, encode: @escaping @Sendable ([UInt8]) -> [UInt32]) {
         self.maxBytesInFlight = max(1, maxBytesInFlight)
         let groupBytes = max(1, min(groupBytes, self.maxBytesInFlight / 4))
@@ -57,12 +59,12 @@ final class EncodePipeline: @unchecked Sendable {
         liveThreads = 1 + encoders
         let box = SourceBox(source)
         let reader = Thread { [self] in
-            read(box.source, groupBytes: groupBytes, skip: skip)
+            clock.measure("read") { read(box.source, groupBytes: groupBytes, skip: skip) }
         }
         reader.name = "lmkit-shard-reader"
         reader.start()
         for k in 0..<encoders {
-            let t = Thread { [self] in encodeLoop(encode) }
+            let t = Thread { [self] in encodeLoop(encode, clock: clock) }
             t.name = "lmkit-shard-encode-\(k)"
             t.start()
         }
@@ -115,7 +117,7 @@ final class EncodePipeline: @unchecked Sendable {
         cond.broadcast()
     }
 
-    private func encodeLoop(_ encode: ([UInt8]) -> [UInt32]) {
+    private func encodeLoop(_ encode: ([UInt8]) -> [UInt32], clock: StageClock) {
         cond.lock()
         while true {
             while waitingHead == waiting.count && !readerFinished && !cancelled { cond.wait() }
@@ -128,7 +130,7 @@ final class EncodePipeline: @unchecked Sendable {
                 waitingHead = 0
             }
             cond.unlock()
-            g.ids = g.documents.map(encode)
+            g.ids = clock.measure("encode") { g.documents.map(encode) }
             g.documents = []
             cond.lock()
             results[sequence] = .success(g)

@@ -85,6 +85,9 @@ public enum Sharder {
         public var seconds = 0.0
         /// Tokens encoded in this run.
         public var tokensEncoded = 0
+        /// Thread CPU seconds by stage: "read" (decompress, split, validate), "encode",
+        /// "compress" (frames: width conversion, CRC, zstd), "write" (files, fsync).
+        public var stageCPUSeconds: [String: Double] = [:]
     }
 
     /// True when document `index` belongs to the validation split.
@@ -149,6 +152,7 @@ public enum Sharder {
         let firstNeeded = splits.values.map(\.nextDocument).min()!
         let progress = ProgressReporter(label: "shard", total: source.totalBytes, unit: .bytes, quiet: p.quiet)
 
+        let clock = StageClock()
         let writer = ShardWriteQueue(manifest: manifest, directory: p.output, options: writerOptions)
         func note() -> String {
             let secs = max(progress.elapsed, 1e-9)
@@ -164,6 +168,7 @@ public enum Sharder {
             if let b = open.builder { return b }
             let b = ShardBuilder(path: (p.output as NSString).appendingPathComponent(shardName(s, open.number)),
                                  options: writerOptions)
+            b.clock = clock
             open.builder = b
             return b
         }
@@ -180,7 +185,8 @@ public enum Sharder {
         // back here in document order.
         let initialNext = [Split.train: splits[.train]!.nextDocument, Split.val: splits[.val]!.nextDocument]
         let (fraction, seed) = (p.valFraction, p.splitSeed)
-        let pipeline = EncodePipeline(source: source, threads: p.threads, maxBytesInFlight: max(1, p.batchBytes), skip: { d in
+        let pipeline = EncodePipeline(source: source, threads: p.threads, maxBytesInFlight: max(1, p.batchBytes),
+                                      clock: clock, skip: { d in
             let s: Split = isValidation(document: d, fraction: fraction, seed: seed) ? .val : .train
             return d < firstNeeded || d < initialNext[s]!     // held by a kept shard: no need to encode
         }, encode: encode)
@@ -228,6 +234,7 @@ public enum Sharder {
         summary.valTokens = manifest.val.reduce(0) { $0 + $1.tokens }
         summary.bytesOnDisk = (manifest.train + manifest.val).reduce(0) { $0 + $1.bytes }
         summary.seconds = Date().timeIntervalSince(started)
+        summary.stageCPUSeconds = clock.seconds
         progress.finish(note: note())
         return summary
     }
