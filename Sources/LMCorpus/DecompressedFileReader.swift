@@ -42,23 +42,30 @@ final class DecompressedFileReader {
 
     /// The next block of decompressed bytes (never empty), or nil at the end of the file.
     func nextBlock() throws -> [UInt8]? {
+        decoded.removeAll(keepingCapacity: true)
+        return try appendNextBlock(to: &decoded) ? decoded : nil
+    }
+
+    /// Appends the next block of decompressed bytes (never empty) to `out`; false at the end of
+    /// the file. Saves the copy through a block array for callers that keep their own buffer.
+    func appendNextBlock(to out: inout [UInt8]) throws -> Bool {
         while true {
-            if eof { return nil }
+            if eof { return false }
             let n = try readRaw()
             if n == 0 {
                 eof = true
                 try zstd?.finish()
                 try gzip?.finish()
-                return nil
+                return false
             }
-            if zstd == nil && gzip == nil { return Array(raw[0..<n]) }
-            decoded.removeAll(keepingCapacity: true)
+            let before = out.count
             try raw.withUnsafeBytes { p in
                 let input = UnsafeRawBufferPointer(rebasing: p[0..<n])
-                if let zstd { try zstd.decompress(input) { decoded.append(contentsOf: $0) } }
-                if let gzip { try gzip.decompress(input) { decoded.append(contentsOf: $0) } }
+                if let zstd { try zstd.decompress(input) { out.append(contentsOf: $0) } }
+                else if let gzip { try gzip.decompress(input) { out.append(contentsOf: $0) } }
+                else { out.append(contentsOf: input) }
             }
-            if !decoded.isEmpty { return decoded }
+            if out.count > before { return true }
         }
     }
 

@@ -16,10 +16,11 @@ protocol DocumentPartSource: AnyObject {
 
 /// UTF-8 helpers for streams cut into blocks.
 enum UTF8Cut {
-    /// The largest `cut ≤ bytes.count` such that `bytes[cut...]` is only the start of an
-    /// incomplete multi-byte sequence (0–3 bytes), so `bytes[..<cut]` can be validated alone.
-    static func completePrefix(_ bytes: [UInt8], from lower: Int = 0) -> Int {
-        let n = bytes.count
+    /// The largest `cut ≤ end` (default `bytes.count`) such that `bytes[cut..<end]` is only the
+    /// start of an incomplete multi-byte sequence (0–3 bytes), so `bytes[..<cut]` can be
+    /// validated alone. Looks at no byte before `lower`.
+    static func completePrefix(_ bytes: [UInt8], from lower: Int = 0, to end: Int? = nil) -> Int {
+        let n = end ?? bytes.count
         var i = n - 1
         let stop = max(lower, n - 4)
         while i >= stop {

@@ -28,6 +28,9 @@ final class ShardBuilder: @unchecked Sendable {
     private let group = DispatchGroup()
     private static let queue = DispatchQueue(label: "lmkit.frame-compress", attributes: .concurrent)
     private static let pool = CompressorPool()
+    /// Receives CPU time as stages "compress" (per frame: width conversion, CRC, zstd) and
+    /// "write" (index, CRCs of the compressed frames, file write and fsync).
+    var clock: StageClock?
 
     init(path: String, options: ShardWriter.Options) {
         self.path = path
@@ -61,8 +64,10 @@ final class ShardBuilder: @unchecked Sendable {
         pending.reserveCapacity(options.frameTokens)
         let index = submitted
         submitted += 1
-        let (options, width, path) = (self.options, self.width, self.path)
+        let (options, width, path, clock) = (self.options, self.width, self.path, self.clock)
         Self.queue.async(group: group) { [self] in
+            let t0 = threadCPUSeconds()
+            defer { clock?.add("compress", threadCPUSeconds() - t0) }
             let c = Self.pool.take()
             let r = frame.withUnsafeBufferPointer {
                 ShardWriter.compressFrame($0, index: index, width: width, options: options, compressor: c, path: path)
@@ -83,6 +88,8 @@ final class ShardBuilder: @unchecked Sendable {
         let frames = try (0..<submitted).map { try results[$0]!.get() }
         results = [:]
         lock.unlock()
+        let t0 = threadCPUSeconds()
+        defer { clock?.add("write", threadCPUSeconds() - t0) }
         return try ShardWriter.assemble(frames: frames, tokenCount: tokenCount, documentEnds: documentEnds,
                                         to: path, options: options)
     }

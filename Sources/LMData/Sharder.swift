@@ -17,9 +17,8 @@ import LMSupport
 ///     let summary = try Sharder.run(params, source: DocumentArray(strings: ["a b", "c"]),
 ///                                   encode: { bytes in bytes.map(UInt32.init) })
 ///
-/// Performance notes: documents are read into batches of ~32 MB on a background thread
-/// (`DocumentBatchReader`, so reading overlaps encoding) and encoded with
-/// `Parallel.forEach` (one task per document, dynamic scheduling), so a corpus of many
+/// Performance notes: documents are read on a background thread and encoded on `threads`
+/// threads as soon as they are read (`EncodePipeline`, no batch barriers), so a corpus of many
 /// documents uses every core; a single huge document is encoded on one core (splitting it would
 /// change BPE ids). Finished shards are compressed and written by `ShardWriteQueue` in the
 /// background while the next batch encodes (frames in parallel inside `ShardWriter`). Open
@@ -43,7 +42,7 @@ public enum Sharder {
         /// zstd level.
         public var level: Int = 3
         public var threads: Int = Threads.available
-        /// Input bytes gathered before a parallel encode (memory ≈ 5× this while encoding).
+        /// Most input bytes read ahead of the shard being filled (memory ≈ 5× this while encoding).
         public var batchBytes: Int = 32 << 20
         public var quiet: Bool = true
         /// Inputs and options that define the run (recorded in the manifest, compared on resume).
@@ -86,6 +85,9 @@ public enum Sharder {
         public var seconds = 0.0
         /// Tokens encoded in this run.
         public var tokensEncoded = 0
+        /// Thread CPU seconds by stage: "read" (decompress, split, validate), "encode",
+        /// "compress" (frames: width conversion, CRC, zstd), "write" (files, fsync).
+        public var stageCPUSeconds: [String: Double] = [:]
     }
 
     /// True when document `index` belongs to the validation split.
@@ -150,6 +152,7 @@ public enum Sharder {
         let firstNeeded = splits.values.map(\.nextDocument).min()!
         let progress = ProgressReporter(label: "shard", total: source.totalBytes, unit: .bytes, quiet: p.quiet)
 
+        let clock = StageClock()
         let writer = ShardWriteQueue(manifest: manifest, directory: p.output, options: writerOptions)
         func note() -> String {
             let secs = max(progress.elapsed, 1e-9)
@@ -165,6 +168,7 @@ public enum Sharder {
             if let b = open.builder { return b }
             let b = ShardBuilder(path: (p.output as NSString).appendingPathComponent(shardName(s, open.number)),
                                  options: writerOptions)
+            b.clock = clock
             open.builder = b
             return b
         }
@@ -177,20 +181,19 @@ public enum Sharder {
             open.firstDocument = open.nextDocument
         }
 
-        // Documents arrive in batches from a background reader; each batch is encoded in parallel.
+        // Documents are read on a background thread and encoded on `threads` threads; they come
+        // back here in document order.
         let initialNext = [Split.train: splits[.train]!.nextDocument, Split.val: splits[.val]!.nextDocument]
         let (fraction, seed) = (p.valFraction, p.splitSeed)
-        let reader = DocumentBatchReader(source: source, batchBytes: max(1, p.batchBytes)) { d in
+        let pipeline = EncodePipeline(source: source, threads: p.threads, maxBytesInFlight: max(1, p.batchBytes),
+                                      clock: clock, skip: { d in
             let s: Split = isValidation(document: d, fraction: fraction, seed: seed) ? .val : .train
             return d < firstNeeded || d < initialNext[s]!     // held by a kept shard: no need to encode
-        }
+        }, encode: encode)
 
-        func encodeBatch(_ batch: DocumentBatchReader.Batch) throws {
-            let docs = batch.documents
-            let slots = ResultSlots<[UInt32]>(count: docs.count)
-            Parallel.forEach(docs.count, threads: p.threads) { i in slots[i] = encode(docs[i]) }
-            for (k, ids) in slots.values.enumerated() {
-                let d = batch.indexes[k]
+        func append(_ group: EncodePipeline.Group) throws {
+            for (k, ids) in group.ids.enumerated() {
+                let d = group.indexes[k]
                 let s: Split = isValidation(document: d, fraction: p.valFraction, seed: p.splitSeed) ? .val : .train
                 let open = splits[s]!
                 let b = builder(s)
@@ -206,13 +209,13 @@ public enum Sharder {
         }
 
         do {
-            while let batch = try reader.next() {
-                try encodeBatch(batch)
-                progress.advance(by: reader.takeBytesSeen(), note: note())
+            while let group = try pipeline.next() {
+                try append(group)
+                progress.advance(by: pipeline.takeBytesSeen(), note: p.quiet ? nil : note())
             }
-            progress.advance(by: reader.takeBytesSeen())
-            summary.documents = reader.documentCount
-            summary.bytesIn = reader.totalBytesSeen
+            progress.advance(by: pipeline.takeBytesSeen())
+            summary.documents = pipeline.documentCount
+            summary.bytesIn = pipeline.totalBytesSeen
             if summary.documents == 0 {
                 throw LMError.badInput(file: p.config["inputs"], "the input holds no documents",
                                        fix: "check the input paths (and --text-field for JSONL)")
@@ -220,7 +223,7 @@ public enum Sharder {
             for s in Split.allCases { try closeShard(s) }
             manifest = try writer.drain()
         } catch {
-            reader.cancel()
+            pipeline.cancel()
             manifest = (try? writer.drain()) ?? writer.manifest
             throw error
         }
@@ -231,6 +234,7 @@ public enum Sharder {
         summary.valTokens = manifest.val.reduce(0) { $0 + $1.tokens }
         summary.bytesOnDisk = (manifest.train + manifest.val).reduce(0) { $0 + $1.bytes }
         summary.seconds = Date().timeIntervalSince(started)
+        summary.stageCPUSeconds = clock.seconds
         progress.finish(note: note())
         return summary
     }

@@ -67,6 +67,40 @@ private func expectError(naming file: String, _ fragment: String, _ body: () thr
         }
     }
 
+    @Test func documentsLongerThanOnePartKeepTheirBytesAndSeparators() throws {
+        // Documents over 8 MiB are handed out in parts cut at newlines (or, in a line over
+        // 8 MiB, at a character boundary); no separator and no byte may be lost at a cut.
+        let dir = TestData.temporaryDirectory()
+        var line = Array("naïve 日本語 line\r\n".utf8)
+        var long: [UInt8] = []
+        while long.count < 9 << 20 { long += line }
+        line = [UInt8](repeating: UInt8(ascii: "y"), count: (9 << 20) - 1) + Array("é".utf8)   // no newline
+        let sep = Array("<|endoftext|>\r\n".utf8)
+        let text = long + sep + line + Array("\n".utf8) + sep + Array("short\n".utf8) + Array("<|endoftext|>".utf8)
+        let f = write(dir, "long.txt", text)
+        let docs = try documents([f], .init(splitAtEndOfText: true))
+        #expect(docs.map(\.utf8.count) == [long.count, line.count + 1, 6])
+        #expect(docs.first.map { Array($0.utf8) == long } == true)
+        #expect(docs.last == "short\n")
+        // The chunk reader sees the same documents.
+        let r = try CorpusChunkReader(inputs: [f], options: .init(splitAtEndOfText: true))
+        var all: [UInt8] = []
+        while let c = try r.next() { all += c.bytes }
+        #expect(all == long + line + Array("\nshort\n".utf8))
+    }
+
+    @Test func invalidUTF8InALongDocumentNamesTheFileOffset() throws {
+        let dir = TestData.temporaryDirectory()
+        var text = Array("first\n<|endoftext|>\n".utf8)
+        text += [UInt8](repeating: UInt8(ascii: "z"), count: 3 << 20)
+        let bad = text.count
+        text += [0xFF] + Array("\n".utf8)
+        let f = write(dir, "bad.txt", text)
+        expectError(naming: f, "invalid UTF-8 at byte offset \(bad)") {
+            _ = try documents([f], .init(splitAtEndOfText: true))
+        }
+    }
+
     @Test func directoriesAreWalkedRecursivelyInSortedOrder() throws {
         let dir = TestData.temporaryDirectory()
         _ = write(dir, "b/2.txt", "B2")

@@ -61,6 +61,17 @@ import LMTestSupport
         #expect(UTF8Validation.firstInvalidOffset([0xC0, 0x80]) == 0)            // overlong
         #expect(UTF8Validation.firstInvalidOffset([0xED, 0xA0, 0x80]) == 0)      // surrogate
     }
+
+    @Test func findsInvalidBytesAfterAndInsideLongASCIIRuns() {
+        // The 16-bytes-at-a-time ASCII skip must stop at the right byte wherever it lands.
+        for run in [0, 1, 15, 16, 17, 31, 32, 33, 100] {
+            let ascii = [UInt8](repeating: UInt8(ascii: "a"), count: run)
+            #expect(UTF8Validation.firstInvalidOffset(ascii) == nil)
+            #expect(UTF8Validation.firstInvalidOffset(ascii + [0xFF] + ascii) == run)
+            #expect(UTF8Validation.firstInvalidOffset(ascii + Array("é".utf8) + ascii + [0xE2, 0x82]) == 2 * run + 2)
+            #expect(UTF8Validation.firstInvalidOffset(ascii + Array("€😀".utf8) + ascii) == nil)
+        }
+    }
 }
 
 @Suite struct ByteBufferTests {

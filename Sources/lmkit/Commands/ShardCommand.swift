@@ -60,6 +60,8 @@ struct ShardCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Build the tokenizer's lazy tables while the vocabulary loads (not inside the first encode).
+        Thread.detachNewThread { TokenizerWarmup.prepare() }
         let vocabulary = try VocabularyImport(input: vocab).run()
         guard let eot = vocabulary.specialID(endOfTextSeparator) else {
             throw LMError.badInput(file: vocab, "the vocabulary has no \(endOfTextSeparator) special token",
@@ -90,6 +92,10 @@ struct ShardCommand: ParsableCommand {
             bytes.withUnsafeBytes { tokenizer.encodeValidUTF8($0, appendingTo: &out) }
             return out
         })
+        if !common.quiet && !s.stageCPUSeconds.isEmpty {
+            let stages = ["read", "encode", "compress", "write"].map { "\($0) \(String(format: "%.2f", s.stageCPUSeconds[$0] ?? 0))" }
+            printError("shard: CPU seconds by stage: \(stages.joined(separator: ", ")) (\(String(format: "%.2f", s.seconds)) s wall)")
+        }
         print("\(output): \(s.documents) documents, train \(s.trainTokens) tokens, val \(s.valTokens) tokens, "
               + "\(s.bytesOnDisk) bytes on disk (\(s.shardsMade) shards made, \(s.shardsKept) kept)")
     }
