@@ -63,19 +63,8 @@ struct FinetuneCommand: ParsableCommand {
 
     func run() throws {
         if evaluate { return try runEvaluation() }
-        var t = TrainerParameters(outputDirectory: out!)
-        var o = TrainingOptions()
-        optimizer.apply(to: &o)
-        o.batchSize = batch
-        o.seed = seed
-        o.evalEvery = evalEvery
-        o.evalBatches = evalBatches
-        t.timeBudgetSeconds = time.map { $0 * 60 }
-        t.steps = steps
-        t.checkpointEvery = checkpointEvery
-        t.threads = common.resolvedThreads
-        t.resume = resume
-        t.quiet = common.quiet
+        let t = common.trainerParameters(out: out!, steps: steps, minutes: time, checkpointEvery: checkpointEvery, resume: resume)
+        let o = optimizer.trainingOptions(batch: batch, seed: seed, evalEvery: evalEvery, evalBatches: evalBatches)
         var p = FinetuneParameters(baseCheckpoint: checkpoint, dataPath: data, trainer: t)
         p.vocabPath = vocab
         p.valFraction = valFraction

@@ -37,3 +37,32 @@ struct OptimizerOptions: ParsableArguments {
         o.gradClip = clip
     }
 }
+
+extension OptimizerOptions {
+    /// The `TrainingOptions` of a training command: these optimizer options plus the command's
+    /// batch, seed and evaluation options (nil = the library's default).
+    func trainingOptions(batch: Int?, seed: UInt64?, evalEvery: Int?, evalBatches: Int?) -> TrainingOptions {
+        var o = TrainingOptions()
+        apply(to: &o)
+        o.batchSize = batch
+        o.seed = seed
+        o.evalEvery = evalEvery
+        o.evalBatches = evalBatches
+        return o
+    }
+}
+
+extension CommonOptions {
+    /// The train-loop settings every training command (pretrain, finetune, reward train) takes
+    /// from its options; `minutes` is the time budget.
+    func trainerParameters(out: String, steps: Int?, minutes: Double?, checkpointEvery: Int, resume: Bool) -> TrainerParameters {
+        var t = TrainerParameters(outputDirectory: out)
+        t.timeBudgetSeconds = minutes.map { $0 * 60 }
+        t.steps = steps
+        t.checkpointEvery = checkpointEvery
+        t.threads = resolvedThreads
+        t.resume = resume
+        t.quiet = quiet
+        return t
+    }
+}

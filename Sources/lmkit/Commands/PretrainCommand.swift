@@ -63,19 +63,8 @@ struct PretrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        var t = TrainerParameters(outputDirectory: out)
-        var o = TrainingOptions()
-        optimizer.apply(to: &o)
-        o.batchSize = batch
-        o.seed = seed
-        t.timeBudgetSeconds = time.map { $0 * 60 }
-        t.steps = steps
-        o.evalEvery = evalEvery
-        o.evalBatches = evalBatches
-        t.checkpointEvery = checkpointEvery
-        t.threads = common.resolvedThreads
-        t.resume = resume
-        t.quiet = common.quiet
+        let t = common.trainerParameters(out: out, steps: steps, minutes: time, checkpointEvery: checkpointEvery, resume: resume)
+        let o = optimizer.trainingOptions(batch: batch, seed: seed, evalEvery: evalEvery, evalBatches: evalBatches)
         let model: ModelChoice
         if let l = layers, let h = heads, let d = dim, let c = context {
             model = .custom(layers: l, heads: h, channels: d, context: c)

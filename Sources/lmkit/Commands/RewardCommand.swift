@@ -58,18 +58,8 @@ struct RewardTrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        var t = TrainerParameters(outputDirectory: out)
-        var o = TrainingOptions()
-        optimizer.apply(to: &o)
-        o.seed = seed
-        o.evalEvery = evalEvery
-        o.evalBatches = evalBatches
-        t.timeBudgetSeconds = time.map { $0 * 60 }
-        t.steps = steps
-        t.checkpointEvery = checkpointEvery
-        t.threads = common.resolvedThreads
-        t.resume = resume
-        t.quiet = common.quiet
+        let t = common.trainerParameters(out: out, steps: steps, minutes: time, checkpointEvery: checkpointEvery, resume: resume)
+        let o = optimizer.trainingOptions(batch: nil, seed: seed, evalEvery: evalEvery, evalBatches: evalBatches)
         var p = RewardTrainParameters(baseCheckpoint: checkpoint, dataPath: data, trainer: t)
         p.valFraction = valFraction
         p.splitSeed = splitSeed
