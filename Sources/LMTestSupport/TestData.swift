@@ -27,6 +27,29 @@ public enum TestData {
         return FileManager.default.fileExists(atPath: p) ? p : nil
     }()
 
+    /// The Python with torch + transformers for cross-checks: `$LMKIT_PYTHON`, else
+    /// ../venv/bin/python next to the repo; nil when it is not executable (those checks skip).
+    public static let referencePython: String? = {
+        let p = ProcessInfo.processInfo.environment["LMKIT_PYTHON"]
+            ?? (packageRoot as NSString).deletingLastPathComponent + "/venv/bin/python"
+        return FileManager.default.isExecutableFile(atPath: p) ? p : nil
+    }()
+
+    /// Runs `python script args…` (script relative to the repo), stderr discarded; returns the
+    /// exit status and stdout.
+    public static func runPython(_ python: String, script: String, _ arguments: [String]) throws -> (status: Int32, stdout: Data) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = [repoPath(script)] + arguments
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, data)
+    }
+
     /// A fresh empty temporary directory (removed by the OS eventually; tests may delete it).
     public static func temporaryDirectory(_ tag: String = "lmkit-test") -> String {
         let p = NSTemporaryDirectory() + "\(tag)-\(UUID().uuidString)"

@@ -47,9 +47,7 @@ import LMTestSupport
     /// lmkit save → transformers from_pretrained gives lmkit's loss. Needs the Python venv with
     /// torch + transformers (`$LMKIT_PYTHON`, else ../venv/bin/python next to the repo); skipped without it.
     @Test func savedModelLoadsInTransformersWithTheSameLoss() throws {
-        let python = ProcessInfo.processInfo.environment["LMKIT_PYTHON"]
-            ?? (TestData.packageRoot as NSString).deletingLastPathComponent + "/venv/bin/python"
-        guard FileManager.default.isExecutableFile(atPath: python) else { return }  // no venv: skip
+        guard let python = TestData.referencePython else { return }  // no venv: skip
         let cfg = GPTConfig(layers: 2, heads: 4, channels: 32, context: 24, vocabSize: 90)
         let model = GPT(config: cfg, seed: 77)
         let (inputs, targets) = randomBatch(vocab: 90, batch: 3, time: 20, seed: 5)
@@ -62,16 +60,8 @@ import LMTestSupport
             let values: [Float] = i == 0 ? inputs.map(Float.init) : i == 1 ? targets.map(Float.init) : [loss]
             try values.withUnsafeBufferPointer { try write($0) }
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [TestData.repoPath("scripts/fixtures/make_gpt2_fixture.py"), "--check-lmkit", out]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        try #require(p.terminationStatus == 0, "transformers could not load the lmkit checkpoint")
+        let (status, data) = try TestData.runPython(python, script: "scripts/fixtures/make_gpt2_fixture.py", ["--check-lmkit", out])
+        try #require(status == 0, "transformers could not load the lmkit checkpoint")
         let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
         let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double])
         print("lmkit → transformers round trip: \(line)")  // the recorded result (test log)

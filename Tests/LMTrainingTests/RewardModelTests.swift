@@ -244,9 +244,7 @@ enum RewardFixture {
     /// lmkit's rewards equal transformers' `GPT2ForSequenceClassification` on the saved run.
     /// Needs torch + transformers (`$LMKIT_PYTHON`, else ../venv/bin/python); skipped without it.
     @Test func rewardModelLoadsInTransformersWithTheSameRewards() throws {
-        let python = ProcessInfo.processInfo.environment["LMKIT_PYTHON"]
-            ?? (TestData.packageRoot as NSString).deletingLastPathComponent + "/venv/bin/python"
-        guard FileManager.default.isExecutableFile(atPath: python) else { return }  // no venv: skip
+        guard let python = TestData.referencePython else { return }  // no venv: skip
         let cfg = GPTConfig(layers: 2, heads: 4, channels: 32, context: 24, vocabSize: 90, scoreHead: true)
         let gpt = GPT(config: cfg, seed: 31)
         var rng = SeededRNG(seed: 32)
@@ -257,16 +255,8 @@ enum RewardFixture {
         try gpt.save(to: out)
         let json = try JSONSerialization.data(withJSONObject: seqs.map { $0.map(Int.init) })
         try json.write(to: URL(fileURLWithPath: out + "/sequences.json"))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [TestData.repoPath("scripts/fixtures/check_reward_model.py"), out]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        try #require(p.terminationStatus == 0, "transformers could not load the lmkit reward model")
+        let (status, data) = try TestData.runPython(python, script: "scripts/fixtures/check_reward_model.py", [out])
+        try #require(status == 0, "transformers could not load the lmkit reward model")
         let hf = try #require(try JSONSerialization.jsonObject(with: data) as? [Double])
         print("lmkit → transformers reward model: lmkit \(r), transformers \(hf)")
         #expect(hf.count == r.count)

@@ -77,6 +77,6 @@ public enum PreferenceData {
         var h = FNV1a64()
         h.update(integer: seed)
         for s in [pair.chosen, pair.rejected] { h.update(integer: UInt32(s.utf8.count)); h.update(Array(s.utf8)) }
-        return Double(h.value >> 11) / 9_007_199_254_740_992.0 < valFraction
+        return SFTData.isHeldOut(hash: h.value, valFraction: valFraction)
     }
 }

@@ -91,14 +91,8 @@ extension GPT {
     public func addingScoreHead() -> GPT {
         var cfg = config
         cfg.scoreHead = true
-        let rm = GPT(config: cfg, parameters: [Float](repeating: 0, count: cfg.paddedParameterCount))
-        let src = parameterLayout, dst = rm.parameterLayout
-        rm.withParameters { p in
-            for spec in src.tensors {
-                guard let d = dst.tensor(named: spec.name) else { continue }
-                for i in 0..<spec.count { p[d.offset + i] = parameters[spec.offset + i] }
-            }
-        }
+        // score.weight is the last tensor of the layout, so this model's buffer is a prefix of it.
+        let rm = GPT(config: cfg, parameters: parameters + [Float](repeating: 0, count: cfg.channels))
         rm.threads = threads
         return rm
     }

@@ -115,6 +115,12 @@ public enum SFTData {
         for m in messages {
             h.update(Array(m.role.rawValue.utf8)); h.update(integer: UInt32(m.content.utf8.count)); h.update(Array(m.content.utf8))
         }
-        return Double(h.value >> 11) / 9_007_199_254_740_992.0 < valFraction
+        return isHeldOut(hash: h.value, valFraction: valFraction)
+    }
+
+    /// True when a 64-bit content hash falls in the lowest `valFraction` of its range (the
+    /// held-out rule of every split by content: SFT conversations, preference pairs).
+    static func isHeldOut(hash: UInt64, valFraction: Double) -> Bool {
+        Double(hash >> 11) / 9_007_199_254_740_992.0 < valFraction
     }
 }
