@@ -23,13 +23,13 @@ public enum ShardWriter {
         public var vocabFingerprint: UInt64
         /// Tokens per frame (the unit of random access and of checksums).
         public var frameTokens: Int = ShardFormat.defaultFrameTokens
-        /// zstd level (1...19; 3 is zstd's default).
-        public var level: Int = 3
+        /// zstd level (1...19; default `ShardFormat.defaultLevel`).
+        public var level: Int = ShardFormat.defaultLevel
         /// Compression threads.
         public var threads: Int = Threads.available
 
         public init(vocabSize: Int, vocabFingerprint: UInt64, frameTokens: Int = ShardFormat.defaultFrameTokens,
-                    level: Int = 3, threads: Int = Threads.available) {
+                    level: Int = ShardFormat.defaultLevel, threads: Int = Threads.available) {
             self.vocabSize = vocabSize
             self.vocabFingerprint = vocabFingerprint
             self.frameTokens = frameTokens

@@ -39,8 +39,8 @@ public enum Sharder {
         /// Fraction of documents (0..<1) that go to the validation split.
         public var valFraction: Double = 0
         public var splitSeed: UInt64 = 0
-        /// zstd level.
-        public var level: Int = 3
+        /// zstd level (default `ShardFormat.defaultLevel`).
+        public var level: Int = ShardFormat.defaultLevel
         public var threads: Int = Threads.available
         /// Most input bytes read ahead of the shard being filled (memory ≈ 5× this while encoding).
         public var batchBytes: Int = 32 << 20

@@ -26,7 +26,7 @@ public enum TokenFileImport {
         public var endOfTextID: UInt32?
         public var shardTokens: Int = 1 << 24
         public var frameTokens: Int = ShardFormat.defaultFrameTokens
-        public var level: Int = 3
+        public var level: Int = ShardFormat.defaultLevel
         public var threads: Int = Threads.available
         public var quiet: Bool = true
         public var command: String = ""

@@ -48,6 +48,16 @@ public enum BLAS {
     /// Puts OpenBLAS in the configured mode before the first product (it starts with all cores).
     static let configured: Void = { apply() }()
 
+    /// Stops OpenBLAS's worker threads, which the library starts when it is loaded: an idle
+    /// worker spins in `sched_yield` for ~0.1 s before it sleeps, which took ~0.08 CPU-s from
+    /// every lmkit process (10% of `lmkit shard` on a 100 MB corpus, which runs no matmul).
+    /// lmkit's default `.lmkit` threading never uses the pool; with `.openBLAS`, OpenBLAS starts
+    /// it again at the first multi-threaded product. Call once at program start, before any
+    /// product and before other threads use BLAS.
+    public static func stopIdleThreads() {
+        _ = blas_thread_shutdown_()
+    }
+
     /// OpenBLAS's build description (version, core type, threading), for benchmark reports.
     public static var configuration: String {
         guard let p = openblas_get_config() else { return "unknown" }

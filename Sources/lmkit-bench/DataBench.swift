@@ -12,7 +12,7 @@ import LMTokenizer
 /// the same documents with `BPETokenizer.encodeOrdinaryBatch` (all cores): the ratio shows what
 /// sharding costs beyond encoding (compression, checksums, writing).
 ///
-///     swift run -c release lmkit-bench data [--tokens N] [--corpus FILE.txt --vocab V]
+///     swift run -c release lmkit-bench data [--tokens N] [--corpus FILE.txt --vocab V [--level L]]
 /// User + system CPU seconds of this process so far.
 func cpuSeconds() -> Double {
     var u = rusage()
@@ -49,7 +49,9 @@ enum DataBench {
         var results: [BenchmarkResult] = []
         if let c = args.firstIndex(of: "--corpus"), let v = args.firstIndex(of: "--vocab"),
            c + 1 < args.count, v + 1 < args.count {
-            results += corpus(args[c + 1], vocab: args[v + 1], dir: dir + "/corpus")
+            var level: Int?
+            if let l = args.firstIndex(of: "--level"), l + 1 < args.count { level = Int(args[l + 1]) }
+            results += corpus(args[c + 1], vocab: args[v + 1], dir: dir + "/corpus", level: level)
         }
         let opts = ShardWriter.Options(vocabSize: 50_257, vocabFingerprint: 1)
         var written: ShardWriter.Written?
@@ -88,7 +90,8 @@ enum DataBench {
     }
 
     /// Encode vs shard throughput on a real corpus (MB/s of input text, all cores).
-    static func corpus(_ path: String, vocab: String, dir: String) -> [BenchmarkResult] {
+    /// `level`: the zstd level of the shards (default: `lmkit shard`'s).
+    static func corpus(_ path: String, vocab: String, dir: String, level: Int?) -> [BenchmarkResult] {
         let text = try! FileIO.readText(path)
         let docs = text.components(separatedBy: "<|endoftext|>\n").filter { !$0.isEmpty }
         let bytes = Double(docs.reduce(0) { $0 + $1.utf8.count })
@@ -99,6 +102,7 @@ enum DataBench {
         var p = Sharder.Parameters(output: dir, vocabSize: vocabulary.idLimit, vocabFingerprint: 1,
                                    endOfTextID: UInt32(vocabulary.specialID("<|endoftext|>") ?? 0))
         p.valFraction = 0.01
+        if let level { p.level = level }
         // Interleaved repeats (encode, shard, encode, shard, …) so that both see the same machine
         // load: the ratio is what matters on a shared, noisy machine.
         var encodeTimes: [Double] = [], shardTimes: [Double] = [], ratios: [Double] = []

@@ -1,9 +1,11 @@
 import Foundation
+import LMKernels
 import LMSupport
 
 // lmkit-bench: release-mode benchmarks (MB/s, tokens/s, GFLOP/s). Run:
 //   swift run -c release lmkit-bench [group ...] [--json]
 // Groups register themselves in `BenchmarkRegistry.all` (one file per group).
+BLAS.stopIdleThreads()
 let arguments = Array(CommandLine.arguments.dropFirst())
 let json = arguments.contains("--json")
 let requested = arguments.filter { !$0.hasPrefix("--") }

@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
+import LMKernels
 import LMSupport
 
 // Entry point: library errors (`LMError`) become one line on stderr and exit code 1;
 // argument errors keep ArgumentParser's usage message (exit code 64).
 signal(SIGPIPE, SIG_IGN)
+BLAS.stopIdleThreads()   // OpenBLAS's pool would spin ~0.1 s of a core; see BLAS
 do {
     var command = try LMKit.parseAsRoot()
     try command.run()

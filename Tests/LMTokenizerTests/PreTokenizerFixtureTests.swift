@@ -57,6 +57,21 @@ struct PreTokenizerFixture: Decodable {
         }
     }
 
+    /// The planes the class table skips while it is built hold only class `other`, scalar by
+    /// scalar, in the standard library's Unicode tables (fails if a future Unicode version
+    /// assigns letters there).
+    @Test func skippedPlanesAreAllOther() {
+        var block = [UInt8](repeating: 0, count: 256)
+        var wrong: [Int] = []
+        for b in 0..<(0x110000 >> 8) where UnicodeClassTable.isAllOther(plane: b >> 8) {
+            UnicodeClassTable.classify(block: b, into: &block)
+            if block.contains(where: { $0 != CharClass.other }) { wrong.append(b) }
+        }
+        #expect(wrong.isEmpty, "blocks with non-other scalars: \(wrong.map { String(format: "U+%04X", $0 << 8) })")
+        #expect(UnicodeClassTable.isAllOther(plane: 4) && !UnicodeClassTable.isAllOther(plane: 0)
+                && !UnicodeClassTable.isAllOther(plane: 14))
+    }
+
     /// The scanners' Unicode classes (from Swift's Unicode tables) against Python `regex`'s
     /// `\p{…}`/`\s` for every scalar. Any difference here is a Unicode-version difference between
     /// the two and is listed in the failure message.
