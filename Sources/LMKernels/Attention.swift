@@ -4,7 +4,9 @@ import LMSupport
 ///
 /// qkv (B, T, 3C) holds q | k | v along the last axis, head h using channels h·hs ..< (h+1)·hs of
 /// each third. For each (b, h): S = Q·Kᵀ/√hs (T, T), P = softmax over j ≤ i (causal; P[i, j>i] = 0),
-/// out (B, T, C)[b, :, h·hs…] = P·V. P is saved in `att` (B, NH, T, T) for the backward pass.
+/// out (B, T, C)[b, :, h·hs…] = P·V. P is saved in `att` (B, NH, T, T) for the backward pass:
+/// row i holds P[i, 0...i], zeros up to the next multiple of 16 (or T), and the rest of the row
+/// is never written (the backward pass reads only what the forward wrote).
 ///
 /// Performance notes: the (b, h) pairs run in parallel (one contiguous range of pairs per thread).
 /// Each pair is computed by the register-blocked loops of `AttentionTiles`, 4 query rows at a
@@ -114,7 +116,8 @@ public enum Attention {
         }
     }
 
-    /// Softmax in place over row[0..<valid], zeros in row[valid..<total]. One exp per element:
+    /// Softmax in place over row[0..<valid], zeros in row[valid..<padded] with padded =
+    /// min(total, valid rounded up to 16); row[padded...] is not touched. One exp per element:
     /// the lanes between `valid` and the next multiple of 16 are set to −∞ first so that the
     /// whole row runs in full vectors (the first version called logSumExp and then exp again,
     /// with scalar tails: attention forward was slower than backward at hs = 32).
@@ -146,7 +149,7 @@ public enum Attention {
         while j < padded { let e = FastMath.exp(row[j] - m); row[j] = e; sum += e; j += 1 }
         let inv = 1 / sum
         for k in 0..<n { row[k] *= inv }
-        if n < total { (row + n).update(repeating: 0, count: total - n) }
+        if n < padded { (row + n).update(repeating: 0, count: padded - n) }
     }
 
     /// Runs body(pair, worker) for pairs 0..<count, one contiguous range per worker (worker <

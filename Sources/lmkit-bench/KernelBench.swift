@@ -50,31 +50,38 @@ enum KernelBench {
             }
         }
         for (t, c, nh) in [(256, 384, 6), (128, 128, 4)] { attention(t: t, c: c, nh: nh, &rng, add) }
+        // The whole `tiny` layer (B = 32) on all cores: what a training step sees (qkv and P do
+        // not stay in cache between calls, unlike one sequence).
+        attention(batch: 32, t: 128, c: 128, nh: 4, threads: Threads.available, &rng, add)
+        attention(batch: 32, t: 128, c: 128, nh: 4, threads: 1, &rng, add)
         sgemm(add)
         return results
     }
 
-    static func attention(t: Int, c: Int, nh: Int, _ rng: inout SeededRNG,
+    static func attention(batch bb: Int = 1, t: Int, c: Int, nh: Int, threads: Int = 1, _ rng: inout SeededRNG,
                           _ add: (String, Double, String) -> Void) {
-        let qkv = (0..<(t * 3 * c)).map { _ in rng.nextGaussian() }
-        var out = [Float](repeating: 0, count: t * c), att = [Float](repeating: 0, count: nh * t * t)
-        var dqkv = [Float](repeating: 0, count: t * 3 * c), scratch = [Float](repeating: 0, count: Attention.scratchCount(time: t, headSize: c / nh, threads: 1))
+        let qkv = (0..<(bb * t * 3 * c)).map { _ in rng.nextGaussian() }
+        var out = [Float](repeating: 0, count: bb * t * c), att = [Float](repeating: 0, count: bb * nh * t * t)
+        var dqkv = [Float](repeating: 0, count: bb * t * 3 * c)
+        var scratch = [Float](repeating: 0, count: Attention.scratchCount(time: t, headSize: c / nh, threads: threads))
+        let name = (bb == 1 ? "" : "B\(bb)") + "T\(t)C\(c)NH\(nh)"
+        let unit = threads == 1 ? "ms (1 thread)" : "ms (\(threads) threads)"
         qkv.withUnsafeBufferPointer { q in
             out.withUnsafeMutableBufferPointer { o in
                 att.withUnsafeMutableBufferPointer { a in
                     let s = median(5) {
-                        Attention.forward(out: o.baseAddress!, att: a.baseAddress!, qkv: q.baseAddress!, batch: 1, time: t,
-                                          channels: c, heads: nh, threads: 1)
+                        Attention.forward(out: o.baseAddress!, att: a.baseAddress!, qkv: q.baseAddress!, batch: bb, time: t,
+                                          channels: c, heads: nh, threads: threads)
                     }
-                    add("attention.forward.T\(t)C\(c)NH\(nh)", s * 1e3, "ms (1 thread)")
+                    add("attention.forward.\(name)", s * 1e3, unit)
                     dqkv.withUnsafeMutableBufferPointer { d in
                         scratch.withUnsafeMutableBufferPointer { sc in
                             let s2 = median(5) {
                                 Attention.backward(dqkv: d.baseAddress!, dout: o.baseAddress!, qkv: q.baseAddress!,
-                                                   att: a.baseAddress!, scratch: sc.baseAddress!, batch: 1, time: t,
-                                                   channels: c, heads: nh, threads: 1)
+                                                   att: a.baseAddress!, scratch: sc.baseAddress!, batch: bb, time: t,
+                                                   channels: c, heads: nh, threads: threads)
                             }
-                            add("attention.backward.T\(t)C\(c)NH\(nh)", s2 * 1e3, "ms (1 thread)")
+                            add("attention.backward.\(name)", s2 * 1e3, unit)
                         }
                     }
                 }

@@ -106,12 +106,20 @@ import LMSupport
         var r = Rand(5)
         let qkv = r.doubles(b * t * 3 * c), dout = r.doubles(b * t * c)
         let ref = Attention.forwardNaive(qkv: qkv, batch: b, time: t, channels: c, heads: nh)
-        let fw = withPointers([[Float](repeating: 0, count: b * t * c), [Float](repeating: 7, count: b * nh * t * t),
+        // att starts as NaN: what the forward leaves unwritten (above the diagonal, past the next
+        // multiple of 16) must never reach the backward's results.
+        let fw = withPointers([[Float](repeating: 0, count: b * t * c), [Float](repeating: .nan, count: b * nh * t * t),
                                floats(qkv)]) { p in
             Attention.forward(out: p[0], att: p[1], qkv: p[2], batch: b, time: t, channels: c, heads: nh, threads: 2)
         }
         #expect(relativeError(fw[0], ref.out) < 1e-5)
-        #expect(relativeError(fw[1], ref.att) < 1e-5)  // includes the zeros above the diagonal
+        // P[i, 0...i] and the zeros after it up to the next multiple of 16 (or T).
+        var written: [Int] = []
+        for row in 0..<(b * nh * t) {
+            let i = row % t
+            for j in 0..<min(t, (i + 16) / 16 * 16) { written.append(row * t + j) }
+        }
+        #expect(relativeError(written.map { fw[1][$0] }, written.map { ref.att[$0] }) < 1e-5)
         let expected = Attention.backwardNaive(dout: dout, qkv: qkv, batch: b, time: t, channels: c, heads: nh)
         let scratch = Attention.scratchCount(time: t, headSize: c / nh, threads: 2)
         let d = withPointers([[Float](repeating: 9, count: b * t * 3 * c), floats(dout), floats(qkv), fw[1],
@@ -119,6 +127,7 @@ import LMSupport
             Attention.backward(dqkv: p[0], dout: p[1], qkv: p[2], att: p[3], scratch: p[4], batch: b, time: t,
                                channels: c, heads: nh, threads: 2)
         }[0]
+        #expect(d.allSatisfy(\.isFinite) && fw[0].allSatisfy(\.isFinite))   // relativeError skips NaN
         #expect(relativeError(d, expected) < 1e-5)
     }
 
