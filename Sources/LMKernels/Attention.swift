@@ -46,6 +46,9 @@ public enum Attention {
             let yOffset: Int = b &* t &* c &+ h &* hs
             let y = o.pointer + yOffset
             let kt = pn.pointer + worker &* hs &* t  // Kᵀ (hs, T)
+            Tiles.touch(q, rows: t, ld: ld, parts: 3, partStride: c, width: hs, into: kt)
+            Tiles.touch(y, rows: t, ld: c, parts: 1, partStride: 0, width: hs, into: kt)
+            Tiles.touchTriangle(p, rows: t, ld: t, into: kt)
             Tiles.transpose(k, ldx: ld, count: t, depth: hs, into: kt, ldp: t)
             var i0 = 0
             while i0 < t {
@@ -84,6 +87,10 @@ public enum Attention {
             let dy = g.pointer + dyOffset
             let ds = sc.pointer + worker &* t &* (t + hs)  // dP, then dS (T, T)
             let vt = ds + t &* t                            // Vᵀ (hs, T)
+            Tiles.touch(q, rows: t, ld: ld, parts: 3, partStride: c, width: hs, into: vt)
+            Tiles.touch(dy, rows: t, ld: c, parts: 1, partStride: 0, width: hs, into: vt)
+            Tiles.touchTriangle(p, rows: t, ld: t, into: vt)
+            Tiles.touch(dq, rows: t, ld: ld, parts: 3, partStride: c, width: hs, into: vt)
             Tiles.transpose(v, ldx: ld, count: t, depth: hs, into: vt, ldp: t)
             var i0 = 0
             while i0 < t {

@@ -24,6 +24,37 @@ enum AttentionTiles {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 
+    /// Loads one float of every 64-byte line of x[r·ld + p·partStride + (0..<width)] for each row
+    /// r < rows and part p < parts, and writes their sum to `sink[0]` (the caller overwrites it
+    /// later): a burst of independent loads that brings one head's q, k and v into cache
+    /// together instead of one demand miss at a time inside the tile loops.
+    @inline(__always)
+    static func touch(_ x: UnsafePointer<Float>, rows: Int, ld: Int, parts: Int, partStride: Int, width: Int,
+                      into sink: UnsafeMutablePointer<Float>) {
+        var acc: Float = 0
+        for r in 0..<rows {
+            for p in 0..<parts {
+                let seg = x + (r &* ld &+ p &* partStride)
+                var j = 0
+                while j < width { acc += seg[j]; j &+= 16 }
+            }
+        }
+        sink[0] = acc
+    }
+
+    /// `touch` for the lines of a causal (rows, ld) matrix that `Attention.forward` writes: row i
+    /// up to i + 1 rounded up to 16 columns.
+    @inline(__always)
+    static func touchTriangle(_ x: UnsafePointer<Float>, rows: Int, ld: Int, into sink: UnsafeMutablePointer<Float>) {
+        var acc: Float = 0
+        for r in 0..<rows {
+            let row = x + r &* ld
+            var j = 0
+            while j <= r { acc += row[j]; j &+= 16 }
+        }
+        sink[0] = acc
+    }
+
     /// panel (depth, count) with leading dimension `ldp` = transpose of x (count, depth) with
     /// leading dimension `ldx`: panel[d·ldp + j] = x[j·ldx + d].
     static func transpose(_ x: UnsafePointer<Float>, ldx: Int, count: Int, depth: Int,
