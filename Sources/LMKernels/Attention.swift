@@ -18,7 +18,12 @@ import LMSupport
 /// `small` (T = 256, C = 384, NH = 6) forward 1.30 → 1.15 ms, backward 1.56 → 1.77 ms (slower).
 /// Not storing P and recomputing it from a saved log-sum-exp in the backward pass (less DRAM
 /// traffic, 140 MB less RSS at `small`) was tried: forward −2 ms, backward +3–5 ms per `tiny`
-/// step in the model, slower at `small`; not kept.
+/// step in the model, slower at `small`; not kept. Instead the forward no longer writes the
+/// zeros of P's upper triangle (half of its 8 MB per `tiny` layer went to DRAM as zeros), and
+/// each pair starts with a burst of loads over the lines it will use (`AttentionTiles.touch`):
+/// at the whole `tiny` layer (B = 32, 2 threads, `lmkit-bench kernels`, interleaved runs)
+/// backward 3.1–3.3 → 2.6–2.8 ms, forward ~10% faster alone; in the model step (where qkv is
+/// still in cache from c_attn) the backward gains ~1 ms per layer.
 public enum Attention {
     /// Floats of scratch `backward` needs: one (T, T) tile and one (hs, T) panel per thread.
     public static func scratchCount(time: Int, headSize: Int, threads: Int) -> Int {
