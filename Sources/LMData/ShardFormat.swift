@@ -27,7 +27,7 @@ public enum ShardFormat {
     /// Default tokens per frame (128 KiB of u16 tokens).
     public static let defaultFrameTokens = 65_536
     /// Default zstd level of `lmkit shard`: 1, zstd's fastest regular level. On GPT-2 ids of the
-    /// Gutenberg corpus it makes frames 4.7% larger than level 3 (1.357 vs 1.297 bytes/token,
+    /// Gutenberg corpus it makes frames 4.7% larger than level 3 (1.358 vs 1.297 bytes/token,
     /// still 0.68 of the raw u16 size) for ~40% of level 3's compression CPU, so that compressing
     /// costs ~15% of what encoding does (the sharding target of BENCHMARKS.md). Any level
     /// 1...19 is accepted (`--level 19`: ~27% smaller than level 1, ~100× the compression time);
