@@ -6,7 +6,7 @@ public enum VocabularyFormat: String, CaseIterable, Sendable {
     case lmkit
     /// tiktoken rank file (`*.tiktoken`).
     case tiktoken
-    /// GPT-2 `encoder.json` + `vocab.bpe` (import only).
+    /// GPT-2 `encoder.json` + `vocab.bpe`.
     case gpt2
     /// Hugging Face `tokenizer.json`.
     case hf
@@ -76,7 +76,8 @@ public struct VocabularyImport: Sendable {
 /// Writing a `Vocabulary` in another format: parameters for `lmkit vocab export`.
 public struct VocabularyExport: Sendable {
     public var vocabulary: Vocabulary
-    /// `lmkit`, `tiktoken` or `hf` (`gpt2` export is not supported).
+    /// Any format; for `gpt2`, `output` names the `…encoder.json` and `vocab.bpe` is written
+    /// beside it (`X-encoder.json` → `X-vocab.bpe`), where `lmkit vocab import` looks for it.
     public var format: VocabularyFormat
     public var output: String
 
@@ -91,8 +92,11 @@ public struct VocabularyExport: Sendable {
         case .tiktoken: try TiktokenFile.write(vocabulary, to: output)
         case .hf: try HFTokenizerFile.write(vocabulary, to: output)
         case .gpt2:
-            throw usageError(file: output, "export to GPT-2 encoder.json/vocab.bpe is not supported",
-                                fix: "export --format hf (tokenizer.json) or tiktoken instead")
+            guard let merges = GPT2Files.mergesPath(forEncoder: output) else {
+                throw usageError(file: output, "a GPT-2 export is named by its encoder.json (the vocab.bpe goes beside it)",
+                                 fix: "pass -o DIR/encoder.json or -o DIR/NAME-encoder.json")
+            }
+            try GPT2Files.write(vocabulary, encoderJSON: output, vocabBPE: merges)
         }
     }
 }
