@@ -42,6 +42,10 @@ enum DataBench {
     static func run(_ args: [String]) -> [BenchmarkResult] {
         var n = 32 << 20
         if let i = args.firstIndex(of: "--tokens"), i + 1 < args.count, let v = Int(args[i + 1]) { n = v }
+        if n < 1 << 20 {   // the loader rows need whole B×(T+1) windows in each of 2 shards
+            printError("lmkit-bench data: --tokens \(n) is below the minimum of 1048576; using 1048576")
+            n = 1 << 20
+        }
         let tokens = zipfTokens(n, vocab: 50_257, seed: 1)
         let dir = NSTemporaryDirectory() + "lmkit-bench-data-\(getpid())"
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
