@@ -33,6 +33,25 @@ import LMSupport
         #expect(relativeError(res[2], zip(preB, g.dbias).map { $0 + $1 }) < 1e-5)
     }
 
+    /// One row (KV-cache sampling): sgemv, split over output columns when W has ≥ 2¹⁸ floats
+    /// (odd sizes, so that the blocks' 16-column rounding and the last block are exercised).
+    @Test(arguments: [Matmul.WeightLayout.inputMajor, .outputMajor], [(24, 40), (520, 1001)])
+    func matrixVectorMatchesNaive(layout: Matmul.WeightLayout, shape: (Int, Int)) {
+        var r = Rand(11)
+        let (c, oc) = shape
+        let inp = r.doubles(c), w = r.doubles(c * oc), b = r.doubles(oc)
+        for bias in [true, false] {
+            let expected = Matmul.forwardNaive(inp: inp, weight: w, bias: bias ? b : nil, rows: 1, inChannels: c,
+                                               outChannels: oc, layout: layout)
+            let out = withPointers([[Float](repeating: .nan, count: oc), floats(inp), floats(w), floats(b)]) { p in
+                Matmul.forward(out: p[0], inp: p[1], weight: p[2], bias: bias ? p[3] : nil, rows: 1, inChannels: c,
+                               outChannels: oc, layout: layout, threads: 2)
+            }[0]
+            #expect(out.allSatisfy { $0.isFinite })   // every output written (relativeError skips NaN)
+            #expect(relativeError(out, expected) < 1e-5)
+        }
+    }
+
     @Test func columnSumIsParallelAndExact() {
         var r = Rand(2)
         let rows = 9, cols = 700
