@@ -50,8 +50,8 @@ enum KernelBench {
             }
         }
         for (t, c, nh) in [(256, 384, 6), (128, 128, 4)] { attention(t: t, c: c, nh: nh, &rng, add) }
-        // The whole `tiny` layer (B = 32) on all cores: what a training step sees (qkv and P do
-        // not stay in cache between calls, unlike one sequence).
+        // The whole `tiny` layer (B = 32), on all cores (name suffix `.NT`) and on one: what a
+        // training step sees (qkv and P do not stay in cache between calls, unlike one sequence).
         attention(batch: 32, t: 128, c: 128, nh: 4, threads: Threads.available, &rng, add)
         attention(batch: 32, t: 128, c: 128, nh: 4, threads: 1, &rng, add)
         sgemm(add)
@@ -64,7 +64,7 @@ enum KernelBench {
         var out = [Float](repeating: 0, count: bb * t * c), att = [Float](repeating: 0, count: bb * nh * t * t)
         var dqkv = [Float](repeating: 0, count: bb * t * 3 * c)
         var scratch = [Float](repeating: 0, count: Attention.scratchCount(time: t, headSize: c / nh, threads: threads))
-        let name = (bb == 1 ? "" : "B\(bb)") + "T\(t)C\(c)NH\(nh)"
+        let name = (bb == 1 ? "" : "B\(bb)") + "T\(t)C\(c)NH\(nh)" + (threads == 1 ? "" : ".\(threads)T")
         let unit = threads == 1 ? "ms (1 thread)" : "ms (\(threads) threads)"
         qkv.withUnsafeBufferPointer { q in
             out.withUnsafeMutableBufferPointer { o in
