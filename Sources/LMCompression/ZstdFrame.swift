@@ -43,24 +43,50 @@ public enum ZstdFrame {
         return out
     }
 
-    /// A reusable compression context (not thread-safe: one per thread).
+    /// A reusable compression context (not thread-safe: one per thread), with buffers for the
+    /// worst-case output and for staging the caller's input that are reused from frame to frame
+    /// (instead of a fresh, zero-filled 128 kB array per frame; the stage's CPU time did not
+    /// change measurably, 0.27–0.32 CPU-s on the Gutenberg corpus either way).
     public final class Compressor {
         private let cctx: OpaquePointer
+        private var output = ScratchBuffer()
+        private var staging = ScratchBuffer()
         public init() { cctx = ZSTD_createCCtx() }
         deinit { ZSTD_freeCCtx(cctx) }
+
+        /// A buffer of `count` bytes owned by the compressor, for preparing the next `compress`
+        /// input; valid until the next call of this method.
+        public func stagingBuffer(count: Int) -> UnsafeMutableRawBufferPointer {
+            UnsafeMutableRawBufferPointer(start: staging.reserve(count), count: count)
+        }
 
         /// Compresses `source` into one frame at `level` (1...maxLevel; negative = fast modes).
         public func compress(_ source: UnsafeRawBufferPointer, level: Int) throws -> [UInt8] {
             let bound = ZstdFrame.compressBound(source.count)
-            var out = [UInt8](repeating: 0, count: bound)
-            let n = out.withUnsafeMutableBytes { dst in
-                ZSTD_compressCCtx(cctx, dst.baseAddress, bound, source.baseAddress, source.count, Int32(level))
-            }
+            let dst = output.reserve(bound)
+            let n = ZSTD_compressCCtx(cctx, dst, bound, source.baseAddress, source.count, Int32(level))
             if ZSTD_isError(n) != 0 {
                 throw LMError(.io, "zstd compression failed: \(String(cString: ZSTD_getErrorName(n)))")
             }
-            out.removeSubrange(n...)
-            return out
+            return Array(UnsafeRawBufferPointer(start: dst, count: n))
+        }
+    }
+
+    /// Raw bytes that grow to the largest size asked for and are freed with their owner.
+    struct ScratchBuffer: ~Copyable {
+        private var base: UnsafeMutableRawPointer?
+        private var capacity = 0
+        init() {}
+        deinit { base?.deallocate() }
+
+        /// At least `count` bytes (contents unspecified).
+        mutating func reserve(_ count: Int) -> UnsafeMutableRawPointer {
+            if let base, capacity >= count { return base }
+            base?.deallocate()
+            capacity = max(count, 1)
+            let p = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+            base = p
+            return p
         }
     }
 

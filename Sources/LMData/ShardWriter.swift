@@ -109,38 +109,35 @@ public enum ShardWriter {
                               compressor: ZstdFrame.Compressor, path: String) -> Result<CompressedFrame, LMError> {
         let n = tokens.count
         var maxID: UInt32 = 0
-        let raw = [UInt8](unsafeUninitializedCapacity: n * width) { dst, count in
-            if width == 2 {
-                let d = UnsafeMutableRawPointer(dst.baseAddress!).assumingMemoryBound(to: UInt16.self)
-                for i in 0..<n {
-                    let t = tokens[i]
-                    maxID = max(maxID, t)
-                    d[i] = UInt16(truncatingIfNeeded: t).littleEndian
-                }
-            } else {
-                let d = UnsafeMutableRawPointer(dst.baseAddress!).assumingMemoryBound(to: UInt32.self)
-                for i in 0..<n {
-                    let t = tokens[i]
-                    maxID = max(maxID, t)
-                    d[i] = t.littleEndian
-                }
+        let body = UnsafeRawBufferPointer(compressor.stagingBuffer(count: n * width))
+        let dst = UnsafeMutableRawPointer(mutating: body.baseAddress!)
+        if width == 2 {
+            let d = dst.bindMemory(to: UInt16.self, capacity: n)
+            for i in 0..<n {
+                let t = tokens[i]
+                maxID = max(maxID, t)
+                d[i] = UInt16(truncatingIfNeeded: t).littleEndian
             }
-            count = n * width
+        } else {
+            let d = dst.bindMemory(to: UInt32.self, capacity: n)
+            for i in 0..<n {
+                let t = tokens[i]
+                maxID = max(maxID, t)
+                d[i] = t.littleEndian
+            }
         }
         if maxID >= UInt32(truncatingIfNeeded: options.vocabSize) {
             return .failure(LMError.badInput(file: path,
                 "token id \(maxID) in frame \(f) is outside the vocabulary (size \(options.vocabSize))",
                 fix: "shard with the vocabulary that produced these ids"))
         }
-        return raw.withUnsafeBytes { body in
-            do {
-                return .success(CompressedFrame(bytes: try compressor.compress(body, level: options.level),
-                                                tokenCount: n, tokensCRC: CRC32.checksum(body)))
-            } catch let e as LMError {
-                return .failure(e)
-            } catch {
-                return .failure(LMError.io(file: path, "\(error)"))
-            }
+        do {
+            return .success(CompressedFrame(bytes: try compressor.compress(body, level: options.level),
+                                            tokenCount: n, tokensCRC: CRC32.checksum(body)))
+        } catch let e as LMError {
+            return .failure(e)
+        } catch {
+            return .failure(LMError.io(file: path, "\(error)"))
         }
     }
 
