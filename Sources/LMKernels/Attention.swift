@@ -31,9 +31,13 @@ public enum Attention {
     }
 
     /// qkv (B, T, 3C) → out (B, T, C); att (B, NH, T, T) receives the attention probabilities.
+    /// With `segmentStarts` (B, T), query i of row b attends only to keys segmentStarts[b, i]...i
+    /// (packed documents do not see each other; P is exactly 0 before the start). The backward
+    /// pass needs no mask: it follows P.
     public static func forward(out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>,
                                qkv: UnsafePointer<Float>, batch: Int, time t: Int, channels c: Int,
-                               heads nh: Int, threads: Int = Threads.available) {
+                               heads nh: Int, segmentStarts: UnsafePointer<Int32>? = nil,
+                               threads: Int = Threads.available) {
         typealias Tiles = AttentionTiles
         let hs = c / nh, ld = 3 * c
         let scale = 1 / Float(hs).squareRoot()
@@ -42,6 +46,7 @@ public enum Attention {
         let panels = UnsafeMutablePointer<Float>.allocate(capacity: workers * hs * t)
         defer { panels.deallocate() }
         let pn = SendablePointer(panels)
+        let ss = segmentStarts.map { SendableConstPointer($0) }
         parallelPairs(batch * nh, workers: workers) { pair, worker in
             let b = pair / nh, h = pair % nh
             let qOffset: Int = b &* t &* ld &+ h &* hs
@@ -61,7 +66,13 @@ public enum Attention {
                 // S[i0..<i0+valid, 0..<keys rounded up to 16] = scale · Q · Kᵀ
                 Tiles.rowsTimesPanel(valid: valid, cols: min(t, (keys + 15) & ~15), depth: hs, alpha: scale,
                                      x: q + i0 &* ld, ldx: ld, panel: kt, ldp: t, s: p + i0 &* t, lds: t)
-                for i in i0..<keys { causalSoftmaxRow(p + i &* t, valid: i + 1, total: t) }
+                for i in i0..<keys {
+                    let row = p + i &* t
+                    let from = ss.map { Int($0[b &* t &+ i]) } ?? 0
+                    if from > 0 { row.update(repeating: -.infinity, count: from) }
+                    causalSoftmaxRow(row, valid: i + 1, total: t)
+                    if from > 0 { row.update(repeating: 0, count: from) }   // exp(−∞) is clamped, not 0
+                }
                 // Y[i0..<keys] = P[i0..<keys, 0..<keys] · V[0..<keys]
                 Tiles.rowsCombination(valid: valid, n: keys, depth: hs, alpha: 1, w: p + i0 &* t, ldw: t,
                                       z: v, ldz: ld, out: y + i0 &* c, ldo: c)
@@ -179,21 +190,22 @@ public enum Attention {
     // MARK: naive twins
 
     /// qkv (B, T, 3C) → (out (B, T, C), att (B, NH, T, T)), plain loops in Double.
-    public static func forwardNaive(qkv: [Double], batch: Int, time t: Int, channels c: Int, heads nh: Int)
-        -> (out: [Double], att: [Double]) {
+    public static func forwardNaive(qkv: [Double], batch: Int, time t: Int, channels c: Int, heads nh: Int,
+                                    segmentStarts: [Int32]? = nil) -> (out: [Double], att: [Double]) {
         let hs = c / nh
         let scale = 1 / Double(hs).squareRoot()
         var out = [Double](repeating: 0, count: batch * t * c)
         var att = [Double](repeating: 0, count: batch * nh * t * t)
         for b in 0..<batch { for h in 0..<nh { for i in 0..<t {
-            var s = [Double](repeating: 0, count: i + 1)
-            for j in 0...i {
+            let from = Int(segmentStarts?[b * t + i] ?? 0)
+            var s = [Double](repeating: -.infinity, count: i + 1)
+            for j in from...i {
                 var dot = 0.0
                 for d in 0..<hs { dot += qkv[(b * t + i) * 3 * c + h * hs + d] * qkv[(b * t + j) * 3 * c + c + h * hs + d] }
                 s[j] = dot * scale
             }
             let m = s.max()!
-            let e = s.map { _exp($0 - m) }
+            let e = s.map { $0 == -.infinity ? 0 : _exp($0 - m) }
             let z = e.reduce(0, +)
             for j in 0...i {
                 let pij = e[j] / z
@@ -206,10 +218,10 @@ public enum Attention {
 
     /// dqkv (B, T, 3C) for `forwardNaive` given dout (B, T, C).
     public static func backwardNaive(dout: [Double], qkv: [Double], batch: Int, time t: Int, channels c: Int,
-                                     heads nh: Int) -> [Double] {
+                                     heads nh: Int, segmentStarts: [Int32]? = nil) -> [Double] {
         let hs = c / nh
         let scale = 1 / Double(hs).squareRoot()
-        let att = forwardNaive(qkv: qkv, batch: batch, time: t, channels: c, heads: nh).att
+        let att = forwardNaive(qkv: qkv, batch: batch, time: t, channels: c, heads: nh, segmentStarts: segmentStarts).att
         var d = [Double](repeating: 0, count: batch * t * 3 * c)
         func qi(_ b: Int, _ i: Int, _ h: Int, _ dd: Int, _ part: Int) -> Int { (b * t + i) * 3 * c + part * c + h * hs + dd }
         for b in 0..<batch { for h in 0..<nh { for i in 0..<t {

@@ -19,6 +19,10 @@ final class Activations {
     let tokens: UnsafeMutablePointer<Int32>
     let targets: UnsafeMutablePointer<Int32>
     var hasTargets = false
+    /// (B, T) start of each position's segment in its row (see `GPT.forward(…segmentStarts:)`),
+    /// valid when `hasSegments`.
+    let segmentStarts: UnsafeMutablePointer<Int32>
+    var hasSegments = false
     /// Number of targets ≠ −1 in the last forward.
     var targetCount = 0
     /// True once `backward` has overwritten the logits.
@@ -65,11 +69,14 @@ final class Activations {
         tokens.initialize(repeating: 0, count: n)
         targets = .allocate(capacity: n)
         targets.initialize(repeating: -1, count: n)
+        segmentStarts = .allocate(capacity: n)
+        segmentStarts.initialize(repeating: 0, count: n)
     }
 
     deinit {
         storage.deallocate()
         tokens.deallocate()
         targets.deallocate()
+        segmentStarts.deallocate()
     }
 }

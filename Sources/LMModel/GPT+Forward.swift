@@ -20,11 +20,16 @@ extension GPT {
     /// activations for `backward()`. With `targets` (B·T ids in 0..<V, or −1 = no loss at that
     /// position) returns the mean cross-entropy over positions whose target is not −1 (0 if
     /// there are none); without targets returns 0 and only `logits` are meaningful.
+    ///
+    /// `segmentStarts` (B·T, optional) packs several documents into a row: entry (b, t) is the
+    /// index in row b where the document holding position t begins (0 ≤ s ≤ t, constant within a
+    /// document). Each document then sees only itself and its position ids restart at 0, so every
+    /// logit equals that of the document run alone in its own row.
     /// Preconditions: `inputs.count == batch·time`, 1 ≤ time ≤ `config.context`.
     @discardableResult
-    public func forward(inputs: [Int32], targets: [Int32]?, batch: Int, time: Int) -> Float {
+    public func forward(inputs: [Int32], targets: [Int32]?, batch: Int, time: Int, segmentStarts: [Int32]? = nil) -> Float {
         if let targets { precondition(targets.count == batch * time, "GPT.forward: targets has the wrong count") }
-        let acts = prepareInputs(inputs, batch: batch, time: time)
+        let acts = prepareInputs(inputs, batch: batch, time: time, segmentStarts: segmentStarts)
         let v = config.vocabSize
         acts.hasTargets = targets != nil
         acts.scorePositions = nil
@@ -64,7 +69,7 @@ extension GPT {
     }
 
     /// Checks `inputs` (B·T ids in 0..<V) and copies them into the activations of that shape.
-    func prepareInputs(_ inputs: [Int32], batch: Int, time: Int) -> Activations {
+    func prepareInputs(_ inputs: [Int32], batch: Int, time: Int, segmentStarts: [Int32]? = nil) -> Activations {
         precondition(batch >= 1 && time >= 1 && time <= config.context,
                      "GPT.forward: time \(time) must be in 1...\(config.context) and batch ≥ 1")
         precondition(inputs.count == batch * time, "GPT.forward: inputs has \(inputs.count) ids, expected \(batch)·\(time)")
@@ -73,6 +78,16 @@ extension GPT {
         for (i, t) in inputs.enumerated() {
             precondition(t >= 0 && Int(t) < v, "GPT.forward: input id \(t) is outside the vocabulary 0..<\(v)")
             acts.tokens[i] = t
+        }
+        acts.hasSegments = segmentStarts != nil
+        if let segmentStarts {
+            precondition(segmentStarts.count == batch * time, "GPT.forward: segmentStarts has the wrong count")
+            for (i, s) in segmentStarts.enumerated() {
+                let t = i % time
+                precondition(s >= 0 && Int(s) <= t && (t == 0 || Int(s) == t || segmentStarts[i - 1] == s),
+                             "GPT.forward: segment start \(s) at position \(t) is not a document start ≤ t")
+                acts.segmentStarts[i] = s
+            }
         }
         return acts
     }
@@ -83,7 +98,8 @@ extension GPT {
         let b = a.batch, t = a.time, n = b * t, c = cfg.channels, nh = cfg.heads
         timed("encoder.forward") {
             Encoder.forward(out: a.encoded, tokens: a.tokens, wte: params + lay.wte, wpe: params + lay.wpe,
-                            batch: b, time: t, channels: c, threads: th)
+                            batch: b, time: t, channels: c, segmentStarts: a.hasSegments ? UnsafePointer(a.segmentStarts) : nil,
+                            threads: th)
         }
         var x = UnsafePointer(a.encoded)
         // Each residual add is fused with the LayerNorm that reads it (ln_2, then the next block's
@@ -108,7 +124,7 @@ extension GPT {
             }
             timed("attention.forward") {
                 Attention.forward(out: s.attY, att: s.att, qkv: s.qkv, batch: b, time: t, channels: c, heads: nh,
-                                  threads: th)
+                                  segmentStarts: a.hasSegments ? UnsafePointer(a.segmentStarts) : nil, threads: th)
             }
             timed("matmul.forward") {
                 Matmul.forward(out: s.attProj, inp: s.attY, weight: params + w.attprojw, bias: params + w.attprojb,
@@ -234,7 +250,8 @@ extension GPT {
         }
         timed("encoder.backward") {
             Encoder.backward(dwte: grads + lay.wte, dwpe: grads + lay.wpe, dout: a.dres, tokens: a.tokens, batch: b,
-                             time: t, channels: c, threads: th)
+                             time: t, channels: c, segmentStarts: a.hasSegments ? UnsafePointer(a.segmentStarts) : nil,
+                             threads: th)
         }
     }
 

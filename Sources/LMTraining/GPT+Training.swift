@@ -12,7 +12,7 @@ extension GPT: TrainableModel {
     public var decayRanges: [Range<Int>] { layout.filter(\.isMatrix).map(\.range).sorted { $0.lowerBound < $1.lowerBound } }
     public var weightFileNames: [String] { ["model.safetensors", "config.json"] }
 
-    // forward(inputs:targets:batch:time:), backward(), zeroGradients() and parameterCount are
+    // forward(inputs:targets:batch:time:segmentStarts:), backward(), zeroGradients() and parameterCount are
     // GPT's own (non-throwing methods satisfy the throwing requirements).
 
     public func withParametersAndGradients<R>(

@@ -100,7 +100,7 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
             for _ in 0..<p.accumulation {
                 let batch = try train.nextBatch()
                 let loss = try model.forward(inputs: batch.inputs, targets: batch.targets,
-                                             batch: p.batchSize, time: p.context)
+                                             batch: p.batchSize, time: p.context, segmentStarts: batch.segmentStarts)
                 lossSum += loss
                 if !loss.isFinite { break }
                 try model.backward()
@@ -217,7 +217,7 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
         for _ in 0..<parameters.evalBatches {
             let b = try val.nextBatch()
             sum += Double(try model.forward(inputs: b.inputs, targets: b.targets,
-                                            batch: val.batchRows, time: val.batchTime))
+                                            batch: val.batchRows, time: val.batchTime, segmentStarts: b.segmentStarts))
         }
         return Float(sum / Double(parameters.evalBatches))
     }

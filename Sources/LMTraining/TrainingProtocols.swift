@@ -22,8 +22,9 @@ public protocol TrainableModel: AnyObject {
 
     /// Forward pass over B×T ids (row-major, `batch` rows of `time`). With targets (B×T, −1 =
     /// ignored) returns the mean cross-entropy in nats per counted token; without, returns 0 and
-    /// only computes activations. Must be deterministic.
-    func forward(inputs: [Int32], targets: [Int32]?, batch: Int, time: Int) throws -> Float
+    /// only computes activations. `segmentStarts` (B×T or nil): documents packed in a row, as in
+    /// `GPT.forward`. Must be deterministic.
+    func forward(inputs: [Int32], targets: [Int32]?, batch: Int, time: Int, segmentStarts: [Int32]?) throws -> Float
     /// Sets every gradient to zero.
     func zeroGradients()
     /// Backward pass of the last forward; *adds* into the gradient buffer (so several
@@ -46,7 +47,13 @@ public protocol TrainableModel: AnyObject {
 public struct TrainingBatch: Sendable {
     public var inputs: [Int32]
     public var targets: [Int32]
-    public init(inputs: [Int32], targets: [Int32]) { self.inputs = inputs; self.targets = targets }
+    /// For rows that pack several documents: where each position's document starts in its row
+    /// (B×T; see `GPT.forward`), so that documents neither attend to each other nor shift each
+    /// other's positions. nil: every row is one sequence.
+    public var segmentStarts: [Int32]?
+    public init(inputs: [Int32], targets: [Int32], segmentStarts: [Int32]? = nil) {
+        self.inputs = inputs; self.targets = targets; self.segmentStarts = segmentStarts
+    }
 }
 
 /// A resumable stream of batches (lmkit's `DataLoader` conforms).

@@ -28,7 +28,7 @@ final class BigramModel: TrainableModel {
     var decayRanges: [Range<Int>] { [0..<(vocab * vocab)] }
     var weightFileNames: [String] { ["toy.bin"] }
 
-    func forward(inputs: [Int32], targets: [Int32]?, batch: Int, time: Int) throws -> Float {
+    func forward(inputs: [Int32], targets: [Int32]?, batch: Int, time: Int, segmentStarts: [Int32]? = nil) throws -> Float {
         forwardCalls += 1
         let n = batch * time
         var probs = [Float](repeating: 0, count: n * vocab)

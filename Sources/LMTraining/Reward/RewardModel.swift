@@ -48,9 +48,9 @@ public final class RewardModel: TrainableModel {
     }
 
     /// Mean pairwise loss (nats per pair) of the batch; keeps what `backward` needs.
-    public func forward(inputs: [Int32], targets: [Int32]?, batch: Int, time: Int) throws -> Float {
-        guard let targets, batch % 2 == 0 else {
-            throw LMError.badInput("a reward batch needs targets and an even number of rows", fix: "use PairBatches")
+    public func forward(inputs: [Int32], targets: [Int32]?, batch: Int, time: Int, segmentStarts: [Int32]? = nil) throws -> Float {
+        guard let targets, batch % 2 == 0, segmentStarts == nil else {
+            throw LMError.badInput("a reward batch needs targets, an even number of rows and one sequence per row", fix: "use PairBatches")
         }
         let positions = try RewardModel.scoredPositions(targets, rows: batch, time: time)
         let r = gpt.forwardRewards(inputs: inputs, positions: positions, batch: batch, time: time)

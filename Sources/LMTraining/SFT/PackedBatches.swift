@@ -27,9 +27,9 @@ public struct PackedPosition: Codable, Sendable, Equatable {
 ///
 /// Packing: each epoch takes the examples in an order (shuffled with `derive(seed, epoch)`, or
 /// as given when `shuffle` is false) and places each into the first row with room (first fit);
-/// the rest of a row is padding (input `padID`, target −1). Examples are never split; packed
-/// examples in one row see each other through attention (each starts with `<|bos|>`), as in
-/// most SFT packers without document masking. Rows follow one another across epochs, so every
+/// the rest of a row is padding (input `padID`, target −1). Examples are never split; each
+/// batch carries segment starts, so packed examples do not see each other through attention and
+/// each one's position ids start at 0 (`batch(rows:)`). Rows follow one another across epochs, so every
 /// batch is full and the stream never ends. The position (epoch, row) restores it exactly.
 ///
 /// Performance notes: first fit scans the open rows (O(examples × rows) per epoch; ~10⁶ for a
@@ -87,21 +87,38 @@ public final class PackedBatches: BatchStream {
     }
 
     public func nextBatch() throws -> TrainingBatch {
-        let t = batchTime
-        var inputs = [Int32](repeating: padID, count: batchRows * t)
-        var targets = [Int32](repeating: -1, count: batchRows * t)
-        for b in 0..<batchRows {
+        var batchRows: [[Int]] = []
+        for _ in 0..<self.batchRows {
             if rowsEpoch != position.epoch { rows = packing(epoch: position.epoch); rowsEpoch = position.epoch }
-            var at = b * t
-            for i in rows[position.row] {
-                let ex = examples[i]
-                for k in 0..<ex.count { inputs[at + k] = ex.inputs[k]; targets[at + k] = ex.targets[k] }
-                at += ex.count
-            }
+            batchRows.append(rows[position.row])
             position.row += 1
             if position.row == rows.count { position = PackedPosition(epoch: position.epoch + 1, row: 0) }
         }
-        return TrainingBatch(inputs: inputs, targets: targets)
+        return batch(rows: batchRows)
+    }
+
+    /// The (len(rows), T) batch whose row r holds the examples `rows[r]` in order, then padding
+    /// (input `padID`, target −1). Segment starts mark each example (and the padding after them)
+    /// as its own document, so packed examples neither attend to each other nor shift each
+    /// other's position ids: each is trained exactly as if alone in its row.
+    public func batch(rows: [[Int]]) -> TrainingBatch {
+        let t = batchTime
+        var inputs = [Int32](repeating: padID, count: rows.count * t)
+        var targets = [Int32](repeating: -1, count: rows.count * t)
+        var starts = [Int32](repeating: 0, count: rows.count * t)
+        for (b, row) in rows.enumerated() {
+            var at = 0
+            for i in row {
+                let ex = examples[i]
+                for k in 0..<ex.count {
+                    inputs[b * t + at + k] = ex.inputs[k]; targets[b * t + at + k] = ex.targets[k]
+                    starts[b * t + at + k] = Int32(at)
+                }
+                at += ex.count
+            }
+            for k in at..<t { starts[b * t + k] = Int32(at) }
+        }
+        return TrainingBatch(inputs: inputs, targets: targets, segmentStarts: starts)
     }
 
     public var streamPosition: PackedPosition { position }

@@ -17,20 +17,12 @@ public enum SFTEvaluation {
         var start = 0
         while start < rows.count {
             let b = min(batchSize, rows.count - start)
-            var inputs = [Int32](repeating: padID, count: b * t)
-            var targets = [Int32](repeating: -1, count: b * t)
-            var counted = 0
-            for r in 0..<b {
-                var at = r * t
-                for i in rows[start + r] {
-                    let ex = examples[i]
-                    for k in 0..<ex.count { inputs[at + k] = ex.inputs[k]; targets[at + k] = ex.targets[k] }
-                    at += ex.count
-                    counted += ex.trainedCount
-                }
-            }
+            let chunk = Array(rows[start..<(start + b)])
+            let counted = chunk.joined().reduce(0) { $0 + examples[$1].trainedCount }
             if counted > 0 {
-                let loss = model.forward(inputs: inputs, targets: targets, batch: b, time: t)
+                let batch = packer.batch(rows: chunk)
+                let loss = model.forward(inputs: batch.inputs, targets: batch.targets, batch: b, time: t,
+                                         segmentStarts: batch.segmentStarts)
                 sum += Double(loss) * Double(counted)
                 count += counted
             }
