@@ -23,6 +23,8 @@ final class Activations {
     /// valid when `hasSegments`.
     let segmentStarts: UnsafeMutablePointer<Int32>
     var hasSegments = false
+    /// `segmentStarts` for the kernels, nil when the last forward had none.
+    var segments: UnsafePointer<Int32>? { hasSegments ? UnsafePointer(segmentStarts) : nil }
     /// Number of targets ≠ −1 in the last forward.
     var targetCount = 0
     /// True once `backward` has overwritten the logits.

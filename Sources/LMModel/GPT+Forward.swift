@@ -98,7 +98,7 @@ extension GPT {
         let b = a.batch, t = a.time, n = b * t, c = cfg.channels, nh = cfg.heads
         timed("encoder.forward") {
             Encoder.forward(out: a.encoded, tokens: a.tokens, wte: params + lay.wte, wpe: params + lay.wpe,
-                            batch: b, time: t, channels: c, segmentStarts: a.hasSegments ? UnsafePointer(a.segmentStarts) : nil,
+                            batch: b, time: t, channels: c, segmentStarts: a.segments,
                             threads: th)
         }
         var x = UnsafePointer(a.encoded)
@@ -124,7 +124,7 @@ extension GPT {
             }
             timed("attention.forward") {
                 Attention.forward(out: s.attY, att: s.att, qkv: s.qkv, batch: b, time: t, channels: c, heads: nh,
-                                  segmentStarts: a.hasSegments ? UnsafePointer(a.segmentStarts) : nil, threads: th)
+                                  segmentStarts: a.segments, threads: th)
             }
             timed("matmul.forward") {
                 Matmul.forward(out: s.attProj, inp: s.attY, weight: params + w.attprojw, bias: params + w.attprojb,
@@ -250,7 +250,7 @@ extension GPT {
         }
         timed("encoder.backward") {
             Encoder.backward(dwte: grads + lay.wte, dwpe: grads + lay.wpe, dout: a.dres, tokens: a.tokens, batch: b,
-                             time: t, channels: c, segmentStarts: a.hasSegments ? UnsafePointer(a.segmentStarts) : nil,
+                             time: t, channels: c, segmentStarts: a.segments,
                              threads: th)
         }
     }

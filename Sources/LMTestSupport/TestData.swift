@@ -38,9 +38,15 @@ public enum TestData {
     /// Runs `python script args…` (script relative to the repo), stderr discarded; returns the
     /// exit status and stdout.
     public static func runPython(_ python: String, script: String, _ arguments: [String]) throws -> (status: Int32, stdout: Data) {
+        try run(python, [repoPath(script)] + arguments)
+    }
+
+    /// Runs `executable args…` (a path, or a name looked up on PATH), stderr discarded; returns
+    /// the exit status and stdout.
+    public static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: Data) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [repoPath(script)] + arguments
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [executable] + arguments
         let pipe = Pipe()
         p.standardOutput = pipe
         p.standardError = FileHandle.nullDevice

@@ -119,8 +119,10 @@ enum DataBench {
             let s = medianSeconds(repeats: 1) {
                 try? FileManager.default.removeItem(atPath: dir)
                 try! Sharder.run(p, source: DocumentArray(docBytes), encode: { bytes in
-                    // Valid UTF-8 (it came from a String), as LMCorpus guarantees for `lmkit shard`.
+                    // Valid UTF-8 (it came from a String), as LMCorpus guarantees for `lmkit shard`;
+                    // the same closure as ShardCommand's.
                     var out: [UInt32] = []
+                    out.reserveCapacity(bytes.count / 3 + 16)
                     bytes.withUnsafeBytes { tokenizer.encodeValidUTF8($0, appendingTo: &out) }
                     return out
                 })

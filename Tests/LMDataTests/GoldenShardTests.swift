@@ -39,16 +39,8 @@ import Testing
     }()
 
     static func run(_ exe: String, _ args: [String]) throws -> (status: Int32, out: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [exe] + args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let r = try TestData.run(exe, args)
+        return (r.status, String(decoding: r.stdout, as: UTF8.self))
     }
 
     @Test(.enabled(if: python != nil, "needs a Python with zstandard (set LMKIT_PYTHON)"),

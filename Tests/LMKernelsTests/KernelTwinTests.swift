@@ -119,17 +119,23 @@ import LMSupport
         #expect(relativeError(d, GELU.backwardNaive(inp: x, dout: dout)) < 2e-6)
     }
 
-    @Test(arguments: [(2, 70, 32, 4), (1, 5, 8, 2), (3, 128, 48, 3)])
-    func attentionMatchesNaive(shape: (Int, Int, Int, Int)) {
-        let (b, t, c, nh) = shape
+    /// The last case packs documents into each row (segment starts at the cuts): attention stays
+    /// inside each document, and the backward, which has no mask of its own, follows P.
+    @Test(arguments: [(2, 70, 32, 4, []), (1, 5, 8, 2, []), (3, 128, 48, 3, []), (2, 70, 32, 4, [0, 5, 6, 33, 64])])
+    func attentionMatchesNaive(shape: (Int, Int, Int, Int, [Int])) {
+        let (b, t, c, nh, cuts) = shape
         var r = Rand(5)
         let qkv = r.doubles(b * t * 3 * c), dout = r.doubles(b * t * c)
-        let ref = Attention.forwardNaive(qkv: qkv, batch: b, time: t, channels: c, heads: nh)
+        let starts = cuts.isEmpty ? nil : KernelTwinTests.segmentStarts(batch: b, time: t, cuts: cuts)
+        let ref = Attention.forwardNaive(qkv: qkv, batch: b, time: t, channels: c, heads: nh, segmentStarts: starts)
         // att starts as NaN: what the forward leaves unwritten (above the diagonal, past the next
         // multiple of 16) must never reach the backward's results.
         let fw = withPointers([[Float](repeating: 0, count: b * t * c), [Float](repeating: .nan, count: b * nh * t * t),
                                floats(qkv)]) { p in
-            Attention.forward(out: p[0], att: p[1], qkv: p[2], batch: b, time: t, channels: c, heads: nh, threads: 2)
+            (starts ?? []).withUnsafeBufferPointer { ss in
+                Attention.forward(out: p[0], att: p[1], qkv: p[2], batch: b, time: t, channels: c, heads: nh,
+                                  segmentStarts: starts == nil ? nil : ss.baseAddress!, threads: 2)
+            }
         }
         #expect(relativeError(fw[0], ref.out) < 1e-5)
         // P[i, 0...i] and the zeros after it up to the next multiple of 16 (or T).
@@ -139,7 +145,9 @@ import LMSupport
             for j in 0..<min(t, (i + 16) / 16 * 16) { written.append(row * t + j) }
         }
         #expect(relativeError(written.map { fw[1][$0] }, written.map { ref.att[$0] }) < 1e-5)
-        let expected = Attention.backwardNaive(dout: dout, qkv: qkv, batch: b, time: t, channels: c, heads: nh)
+        #expect(written.allSatisfy { ref.att[$0] != 0 || fw[1][$0] == 0 })   // exact zeros outside a document
+        let expected = Attention.backwardNaive(dout: dout, qkv: qkv, batch: b, time: t, channels: c, heads: nh,
+                                               segmentStarts: starts)
         let scratch = Attention.scratchCount(time: t, headSize: c / nh, threads: 2)
         let d = withPointers([[Float](repeating: 9, count: b * t * 3 * c), floats(dout), floats(qkv), fw[1],
                               [Float](repeating: 0, count: scratch)]) { p in
@@ -159,78 +167,35 @@ import LMSupport
         return out
     }
 
-    /// With segment starts, the encoder's position ids restart at each document and attention
-    /// stays inside it; the backward passes follow (attention's needs no mask of its own).
-    @Test func segmentedEncoderAndAttentionMatchNaive() {
-        var r = Rand(12)
-        let b = 2, t = 70, c = 32, nh = 4, vp = 10
-        let starts = KernelTwinTests.segmentStarts(batch: b, time: t, cuts: [0, 5, 6, 33, 64])
-        let tokens = r.ids(b * t, below: vp)
-        let wte = r.doubles(vp * c), wpe = r.doubles(t * c), dout = r.doubles(b * t * c)
-        let enc = withPointers([[Float](repeating: 0, count: b * t * c), floats(wte), floats(wpe)]) { p in
-            tokens.withUnsafeBufferPointer { tk in starts.withUnsafeBufferPointer { ss in
-                Encoder.forward(out: p[0], tokens: tk.baseAddress!, wte: p[1], wpe: p[2], batch: b, time: t, channels: c,
-                                segmentStarts: ss.baseAddress!, threads: 2)
-            } }
-        }[0]
-        let encRef = Encoder.forwardNaive(tokens: tokens, wte: wte, wpe: wpe, batch: b, time: t, channels: c, segmentStarts: starts)
-        #expect(relativeError(enc, encRef) < 1e-6)
-        #expect(relativeError(enc, Encoder.forwardNaive(tokens: tokens, wte: wte, wpe: wpe, batch: b, time: t, channels: c)) > 1e-2)
-        let g = Encoder.backwardNaive(dout: dout, tokens: tokens, vocabRows: vp, batch: b, time: t, channels: c,
-                                      segmentStarts: starts)
-        let d = withPointers([[Float](repeating: 0, count: vp * c), [Float](repeating: 0, count: t * c), floats(dout)]) { p in
-            tokens.withUnsafeBufferPointer { tk in starts.withUnsafeBufferPointer { ss in
-                Encoder.backward(dwte: p[0], dwpe: p[1], dout: p[2], tokens: tk.baseAddress!, batch: b, time: t,
-                                 channels: c, segmentStarts: ss.baseAddress!, threads: 2)
-            } }
-        }
-        #expect(relativeError(d[0], g.dwte) < 1e-5 && relativeError(d[1], g.dwpe) < 1e-5)
-
-        let qkv = r.doubles(b * t * 3 * c), dy = r.doubles(b * t * c)
-        let ref = Attention.forwardNaive(qkv: qkv, batch: b, time: t, channels: c, heads: nh, segmentStarts: starts)
-        let fw = withPointers([[Float](repeating: 0, count: b * t * c), [Float](repeating: .nan, count: b * nh * t * t),
-                               floats(qkv)]) { p in
-            starts.withUnsafeBufferPointer { ss in
-                Attention.forward(out: p[0], att: p[1], qkv: p[2], batch: b, time: t, channels: c, heads: nh,
-                                  segmentStarts: ss.baseAddress!, threads: 2)
-            }
-        }
-        #expect(relativeError(fw[0], ref.out) < 1e-5)
-        var written: [Int] = []   // P[i, 0...i]: exact zeros before the segment start
-        for row in 0..<(b * nh * t) { for j in 0...(row % t) { written.append(row * t + j) } }
-        #expect(written.allSatisfy { fw[1][$0] == 0 || ref.att[$0] != 0 })
-        #expect(relativeError(written.map { fw[1][$0] }, written.map { ref.att[$0] }) < 1e-5)
-        let expected = Attention.backwardNaive(dout: dy, qkv: qkv, batch: b, time: t, channels: c, heads: nh,
-                                               segmentStarts: starts)
-        let scratch = Attention.scratchCount(time: t, headSize: c / nh, threads: 2)
-        let dq = withPointers([[Float](repeating: 9, count: b * t * 3 * c), floats(dy), floats(qkv), fw[1],
-                               [Float](repeating: 0, count: scratch)]) { p in
-            Attention.backward(dqkv: p[0], dout: p[1], qkv: p[2], att: p[3], scratch: p[4], batch: b, time: t,
-                               channels: c, heads: nh, threads: 2)
-        }[0]
-        #expect(dq.allSatisfy { $0.isFinite })
-        #expect(relativeError(dq, expected) < 1e-5)
-    }
-
-    @Test func encoderMatchesNaive() {
+    /// Without segment starts and with them (position ids restart at each document start).
+    @Test(arguments: [false, true])
+    func encoderMatchesNaive(segmented: Bool) {
         var r = Rand(6)
         let b = 3, t = 20, c = 72, vp = 10
         let tokens = r.ids(b * t, below: 5)  // many repeats: the backward must not race
         let wte = r.doubles(vp * c), wpe = r.doubles(t * c), dout = r.doubles(b * t * c)
+        let starts = segmented ? KernelTwinTests.segmentStarts(batch: b, time: t, cuts: [0, 5, 6, 13]) : nil
+        func withStarts<R>(_ body: (UnsafePointer<Int32>?) -> R) -> R {
+            guard let starts else { return body(nil) }
+            return starts.withUnsafeBufferPointer { body($0.baseAddress!) }
+        }
         let out = withPointers([[Float](repeating: 0, count: b * t * c), floats(wte), floats(wpe)]) { p in
-            tokens.withUnsafeBufferPointer { tk in
+            tokens.withUnsafeBufferPointer { tk in withStarts { ss in
                 Encoder.forward(out: p[0], tokens: tk.baseAddress!, wte: p[1], wpe: p[2], batch: b, time: t, channels: c,
-                                threads: 2)
-            }
+                                segmentStarts: ss, threads: 2)
+            } }
         }[0]
+        let plain = Encoder.forwardNaive(tokens: tokens, wte: wte, wpe: wpe, batch: b, time: t, channels: c)
         #expect(relativeError(out, Encoder.forwardNaive(tokens: tokens, wte: wte, wpe: wpe, batch: b, time: t,
-                                                        channels: c)) < 1e-6)
-        let g = Encoder.backwardNaive(dout: dout, tokens: tokens, vocabRows: vp, batch: b, time: t, channels: c)
+                                                        channels: c, segmentStarts: starts)) < 1e-6)
+        if segmented { #expect(relativeError(out, plain) > 1e-2) }
+        let g = Encoder.backwardNaive(dout: dout, tokens: tokens, vocabRows: vp, batch: b, time: t, channels: c,
+                                      segmentStarts: starts)
         let d = withPointers([[Float](repeating: 0, count: vp * c), [Float](repeating: 0, count: t * c), floats(dout)]) { p in
-            tokens.withUnsafeBufferPointer { tk in
+            tokens.withUnsafeBufferPointer { tk in withStarts { ss in
                 Encoder.backward(dwte: p[0], dwpe: p[1], dout: p[2], tokens: tk.baseAddress!, batch: b, time: t,
-                                 channels: c, threads: 2)
-            }
+                                 channels: c, segmentStarts: ss, threads: 2)
+            } }
         }
         #expect(relativeError(d[0], g.dwte) < 1e-5)
         #expect(relativeError(d[1], g.dwpe) < 1e-5)

@@ -87,14 +87,14 @@ public final class PackedBatches: BatchStream {
     }
 
     public func nextBatch() throws -> TrainingBatch {
-        var batchRows: [[Int]] = []
-        for _ in 0..<self.batchRows {
+        var picked: [[Int]] = []
+        for _ in 0..<batchRows {
             if rowsEpoch != position.epoch { rows = packing(epoch: position.epoch); rowsEpoch = position.epoch }
-            batchRows.append(rows[position.row])
+            picked.append(rows[position.row])
             position.row += 1
             if position.row == rows.count { position = PackedPosition(epoch: position.epoch + 1, row: 0) }
         }
-        return batch(rows: batchRows)
+        return batch(rows: picked)
     }
 
     /// The (len(rows), T) batch whose row r holds the examples `rows[r]` in order, then padding
