@@ -32,6 +32,8 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // Header-only: `__builtin_prefetch` for the tokenizer's batched table lookups.
+        .systemLibrary(name: "CPrefetch"),
 
         // Libraries, in dependency order.
         .target(name: "LMSupport", swiftSettings: settings),
@@ -39,7 +41,7 @@ let package = Package(
                 swiftSettings: settings),
         .target(name: "LMCorpus", dependencies: ["LMSupport", "LMCompression"],
                 swiftSettings: settings),
-        .target(name: "LMTokenizer", dependencies: ["LMSupport"], swiftSettings: settings),
+        .target(name: "LMTokenizer", dependencies: ["LMSupport", "CPrefetch"], swiftSettings: settings),
         .target(name: "LMData", dependencies: ["LMSupport", "LMCompression"],
                 swiftSettings: settings),
         .target(name: "LMKernels", dependencies: ["LMSupport", "CBLAS"], swiftSettings: settings),

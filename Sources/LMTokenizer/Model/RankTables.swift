@@ -1,3 +1,4 @@
+import CPrefetch
 import Foundation
 import LMSupport
 
@@ -260,14 +261,14 @@ final class RankTables: @unchecked Sendable {
         }
     }
 
-    /// A word of the home line of hash `h` (a load with no dependent work, so a loop of these
-    /// overlaps many cache misses; see BPETokenizer's batch loop).
+    /// Prefetches the home line of hash `h` (a hint: never waits, never changes a result).
     @inline(__always)
-    func touchHome(_ h: UInt64) -> UInt32 { tokenEntries[RankTables.homeSlot(h, tokenMask)].length }
+    func prefetchHome(_ h: UInt64) { lmkit_prefetch(tokenEntries + RankTables.homeSlot(h, tokenMask)) }
 
     /// The whole-piece lookup as far as the home line of `h` settles it: the rank of the token
     /// `p[0..<n]` (≤ 8 bytes, first bytes `pre`), `none` if it is not a token (an empty entry came
-    /// first), or `undecided` (see there). Reads only the one 64-byte line.
+    /// first), or `undecided` (see there). Reads only the one 64-byte line; for a match of > 8
+    /// bytes it also prefetches the candidate's bytes in the arena, which `rank(of:)` compares.
     @inline(__always)
     func homeBucketRank(prefix pre: UInt64, length n: Int, hash h: UInt64) -> UInt32 {
         let e = tokenEntries + RankTables.homeSlot(h, tokenMask)
@@ -275,7 +276,11 @@ final class RankTables: @unchecked Sendable {
         for j in 0..<RankTables.bucketEntries {
             let x = e[j]
             if x.length == 0 { return RankTables.none }
-            if x.prefix == pre && x.length == len { return n <= 8 ? x.rank : RankTables.undecided }
+            if x.prefix == pre && x.length == len {
+                if n <= 8 { return x.rank }
+                lmkit_prefetch(arena + offsets[Int(x.rank)] + 8)
+                return RankTables.undecided
+            }
         }
         let b = RankTables.homeSlot(h, tokenMask) / RankTables.bucketEntries
         return tokenOverflow[b >> 6] & (1 &<< UInt64(b & 63)) != 0 ? RankTables.undecided : RankTables.none
@@ -305,6 +310,14 @@ final class RankTables: @unchecked Sendable {
             if e == .max { return RankTables.none }
             slot = (slot &+ 1) & pairMask
         }
+    }
+
+    /// Prefetches the pair-table line that `pairRank(a, b)` reads first (a hint: never waits,
+    /// never changes a result), so that its load overlaps the filter check and other probes.
+    @inline(__always)
+    func prefetchPair(_ a: UInt32, _ b: UInt32) {
+        let key = UInt64(a) << 42 | UInt64(b) << 21
+        lmkit_prefetch(pairEntries + RankTables.pairSlot(key, pairMask))
     }
 
     /// Byte length of rank `r`.
