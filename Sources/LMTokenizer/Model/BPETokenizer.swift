@@ -33,7 +33,8 @@ import LMSupport
 //   bytes its compare reads; a piece of ≤ 8 bytes no longer probes the long cache (it has ≤ 8
 //   ids, so it can only be in the first level). Encode stage of `lmkit shard --threads 1` on
 //   16 MB of Gutenberg, median of 12 interleaved runs: 1.19× (r50k), 1.16× (cl100k), ids
-//   unchanged (scripts/check_tiktoken.py). Then the piece cache 32k → 128k slots: 1.07×.
+//   unchanged (scripts/check_tiktoken.py). A 4× piece cache then gained 1.07× here but lost on
+//   small batch inputs; not kept (see PieceCache).
 // - Tried and dropped: `Dictionary<[UInt8], Int>` ranks (a key allocation per probe, ~10× slower);
 //   a per-piece thread-dictionary lookup (~1 µs: 4 MB/s).
 

@@ -6,7 +6,7 @@ import Darwin
 #endif
 
 // Performance notes
-// - Direct-mapped, 131072 slots (8 MB per thread) of exactly one cache line (64 bytes): hash (8),
+// - Direct-mapped, 32768 slots (2 MB per thread) of exactly one cache line (64 bytes): hash (8),
 //   piece length (1), id count (1), piece bytes (≤ 22), ids (≤ 8 × 4). One hash — already
 //   computed for the whole-piece lookup — picks the slot; a hit touches one line. Replacement on
 //   every miss keeps frequent pieces in (they come back before eviction).
@@ -14,16 +14,19 @@ import Darwin
 //   ones go to `LongPieceCache`.
 // - Per thread (inside `BPEWorkspace`), so no locks. Earlier layout (separate arrays for hashes,
 //   lengths, bytes, ids) touched 4–5 lines per hit.
-// - Size: 32768 → 131072 slots cut the merges on the Gutenberg corpus by ~30% (a cache
-//   simulation over its first 40 MB: 1.74% → 1.22% of pieces miss) and the encode stage of
-//   `lmkit shard --threads 1` by 1.07× (median of 10 interleaved runs). Worth it only because
-//   the slot is prefetched a batch ahead (see BPETokenizer): the table no longer fits in L2.
+// - Size (session 10, with the slots prefetched a batch ahead, see BPETokenizer): 131072 slots
+//   cut the merges on the Gutenberg corpus by ~30% (cache simulation over its first 40 MB: 1.74%
+//   → 1.22% of pieces miss) and sped up the encode stage of `lmkit shard --threads 1` on it
+//   1.07×, and UDHR batch encoding ~1.2×, but made Tiny Shakespeare batch encoding ~1.4× slower
+//   (`lmkit-bench encode`, 3 interleaved rounds of 32k / 64k / 128k slots: 231–304 / 204–247 /
+//   113–204 MB/s; the worker threads and their caches persist, so it is not first-touch cost;
+//   plausibly TLB reach: 8 MB is 2048 pages). 32768 has no such loss; 65536 was in between.
 // - The memory is an anonymous mapping: zero pages appear only where slots are written, so a
-//   short encode touches a few pages rather than 8 MB; `clear()` hands the pages back.
+//   short encode touches a few pages rather than 2 MB; `clear()` hands the pages back.
 
 /// A small cache of piece bytes → token ids for one thread and one vocabulary.
 final class PieceCache {
-    static let slots = 131072
+    static let slots = 32768
     static let maxPieceBytes = 22
     static let maxIDs = 8
     private static let slotBytes = 64
