@@ -1,15 +1,10 @@
 import CPrefetch
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
 
 // Performance notes
-// - Direct-mapped, 32768 slots (2 MB per thread) of exactly one cache line (64 bytes): hash (8),
-//   piece length (1), id count (1), piece bytes (≤ 22), ids (≤ 8 × 4). One hash — already
-//   computed for the whole-piece lookup — picks the slot; a hit touches one line. Replacement on
-//   every miss keeps frequent pieces in (they come back before eviction).
+// - Direct-mapped, 32768 slots (2 MB per thread) of exactly one cache line (64 bytes): hash (8), piece length (1),
+//   id count (1), piece bytes (≤ 22), ids (≤ 8 × 4). One hash — already computed for the
+//   whole-piece lookup — picks the slot; a hit touches one line. Replacement on every miss keeps
+//   frequent pieces in (they come back before eviction).
 // - Only pieces the whole-piece lookup missed (≥ 2 tokens) are stored; longer or many-token
 //   ones go to `LongPieceCache`.
 // - Per thread (inside `BPEWorkspace`), so no locks. Earlier layout (separate arrays for hashes,
@@ -21,8 +16,6 @@ import Darwin
 //   (`lmkit-bench encode`, 3 interleaved rounds of 32k / 64k / 128k slots: 231–304 / 204–247 /
 //   113–204 MB/s; the worker threads and their caches persist, so it is not first-touch cost;
 //   plausibly TLB reach: 8 MB is 2048 pages). 32768 has no such loss; 65536 was in between.
-// - The memory is an anonymous mapping: zero pages appear only where slots are written, so a
-//   short encode touches a few pages rather than 2 MB; `clear()` hands the pages back.
 
 /// A small cache of piece bytes → token ids for one thread and one vocabulary.
 final class PieceCache {
@@ -30,28 +23,19 @@ final class PieceCache {
     static let maxPieceBytes = 22
     static let maxIDs = 8
     private static let slotBytes = 64
-    private static let byteCount = PieceCache.slots * PieceCache.slotBytes
 
     private let base: UnsafeMutableRawPointer
-    /// Whether any slot was written since the mapping was made or last cleared.
-    private var dirty = false
 
     init() {
-        let p = mmap(nil, PieceCache.byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-        guard let p, p != MAP_FAILED else { fatalError("lmkit: cannot map \(PieceCache.byteCount) bytes for the piece cache") }
-        base = p
+        base = .allocate(byteCount: PieceCache.slots * PieceCache.slotBytes, alignment: 64)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: PieceCache.slots * PieceCache.slotBytes)
     }
 
-    deinit { munmap(base, PieceCache.byteCount) }
+    deinit { base.deallocate() }
 
-    /// Empties the cache (the owner is tracked by `BPEWorkspace.useCaches`): the pages read as
-    /// zero again.
+    /// Empties the cache (the owner is tracked by `BPEWorkspace.useCaches`).
     func clear() {
-        guard dirty else { return }
-        if madvise(base, PieceCache.byteCount, MADV_DONTNEED) != 0 {
-            base.initializeMemory(as: UInt8.self, repeating: 0, count: PieceCache.byteCount)
-        }
-        dirty = false
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: PieceCache.slots * PieceCache.slotBytes)
     }
 
     // Slot layout: [0..<8) hash, [8] length, [9] count, [10..<32) piece bytes, [32..<64) ids.
@@ -88,7 +72,6 @@ final class PieceCache {
     func store(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, ids result: UnsafePointer<UInt32>, count: Int) {
         guard n <= PieceCache.maxPieceBytes, count <= PieceCache.maxIDs else { return }
         let s = slot(h)
-        dirty = true
         s.storeBytes(of: h, as: UInt64.self)
         s.storeBytes(of: UInt8(truncatingIfNeeded: n), toByteOffset: 8, as: UInt8.self)
         s.storeBytes(of: UInt8(truncatingIfNeeded: count), toByteOffset: 9, as: UInt8.self)
