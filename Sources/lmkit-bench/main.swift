@@ -5,6 +5,7 @@ import LMSupport
 // lmkit-bench: release-mode benchmarks (MB/s, tokens/s, GFLOP/s). Run:
 //   swift run -c release lmkit-bench [group ...] [--json]
 // Groups register themselves in `BenchmarkRegistry.all` (one file per group).
+BLASKernelChoice.reexecIfBetterKernel()   // the kernels lmkit's model commands use
 BLAS.stopIdleThreads()
 let arguments = Array(CommandLine.arguments.dropFirst())
 let json = arguments.contains("--json")

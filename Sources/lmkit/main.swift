@@ -5,6 +5,12 @@ import LMSupport
 
 // Entry point: library errors (`LMError`) become one line on stderr and exit code 1;
 // argument errors keep ArgumentParser's usage message (exit code 64).
+// Commands that multiply matrices first get OpenBLAS's faster kernel set for this CPU, if
+// there is one (a re-execution with OPENBLAS_CORETYPE set; see BLASKernelChoice).
+if CommandLine.arguments.count > 1,
+   ["pretrain", "finetune", "sample", "eval", "chat", "reward"].contains(CommandLine.arguments[1]) {
+    BLASKernelChoice.reexecIfBetterKernel()
+}
 signal(SIGPIPE, SIG_IGN)
 BLAS.stopIdleThreads()   // OpenBLAS's pool would spin ~0.1 s of a core; see BLAS
 do {
