@@ -13,8 +13,8 @@ import Foundation
 /// - sgemm at `tiny`'s shapes (M = 4096, K or N = 128), one core, best of 5: 103 → 108 GFLOP/s;
 /// - `lmkit-bench model` step time, interleaved runs, medians: `tiny` 152.1 → 146.5 ms (5 pairs),
 ///   `small` 1620 → 1600 ms, GPT-2-small shape 4373 → 4242 ms (2 pairs);
-/// - but square 1024/2048 sgemm (the MFU reference of `lmkit-bench`) 204 → 193 GFLOP/s: large
-///   square products favour the AVX-512 set, the thin ones of these models do not.
+/// - square 1024/2048 sgemm (the MFU reference of `lmkit-bench`): 193 GFLOP/s in one check
+///   against 204 before, 218 in the next benchmark run — no clear difference there.
 ///
 /// The choice can only take effect in a new process, so `reexecIfBetterKernel` re-executes the
 /// program once, with the variable set. A value the user set is never changed. Every other CPU,

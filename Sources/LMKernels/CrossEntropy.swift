@@ -27,19 +27,24 @@ public enum CrossEntropy {
         }
     }
 
-    /// dlogits (N, Vp) = (softmax(logits[r, 0..<V]) − onehot(target)) · scale for rows whose target is
-    /// not −1, 0 for masked rows and for padding columns. `dlogits` may be `logits` (in place).
-    /// `lse` is the forward's. The model passes scale = 1 / (number of unmasked targets).
+    /// dlogits (N, Vp) = (softmax(logits[r, 0..<V]) − onehot(target)) · s_r for rows whose target is
+    /// not −1, 0 for masked rows and for padding columns, where s_r = `rowScales[r]` when given
+    /// (N floats, any sign: a weighted loss Σ_r s_r·loss_r, as in policy gradients) and `scale`
+    /// otherwise. `dlogits` may be `logits` (in place). `lse` is the forward's. The model passes
+    /// scale = 1 / (number of unmasked targets).
     public static func backward(dlogits: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
                                 lse: UnsafePointer<Float>, targets: UnsafePointer<Int32>, scale: Float,
+                                rowScales: UnsafePointer<Float>? = nil,
                                 rows: Int, vocab v: Int, paddedVocab vp: Int, threads: Int = Threads.available) {
         let d = SendablePointer(dlogits), lg = SendableConstPointer(logits)
         let le = SendableConstPointer(lse), tg = SendableConstPointer(targets)
+        let rs = rowScales.map { SendableConstPointer($0) }
         Parallel.forRanges(rows, parts: rows * v >= 1 << 14 ? threads : 1) { range in
             for r in range {
                 let row = lg.pointer + r &* vp, out = d.pointer + r &* vp
                 let t = Int(tg[r])
-                if t < 0 {
+                let scale = rs.map { $0[r] } ?? scale
+                if t < 0 || scale == 0 {
                     out.update(repeating: 0, count: vp)
                     continue
                 }
@@ -97,13 +102,14 @@ public enum CrossEntropy {
         }
     }
 
-    /// ∂(scale · Σ_r loss_r)/∂logits, (N, Vp).
-    public static func backwardNaive(logits: [Double], targets: [Int32], scale: Double, rows: Int, vocab v: Int,
-                                     paddedVocab vp: Int) -> [Double] {
+    /// ∂(Σ_r s_r · loss_r)/∂logits, (N, Vp), with s_r = `rowScales[r]` if given, else `scale`.
+    public static func backwardNaive(logits: [Double], targets: [Int32], scale: Double, rowScales: [Double]? = nil,
+                                     rows: Int, vocab v: Int, paddedVocab vp: Int) -> [Double] {
         var d = [Double](repeating: 0, count: rows * vp)
         for r in 0..<rows {
             let t = Int(targets[r])
             if t < 0 { continue }
+            let scale = rowScales?[r] ?? scale
             let row = logits[r * vp ..< r * vp + v]
             let m = row.max()!
             let z = row.map { _exp($0 - m) }.reduce(0, +)

@@ -31,6 +31,8 @@ final class Activations {
     var logitsConsumed = false
     /// Scored position of each row after `forwardRewards`; nil once `backwardRewards` used them.
     var scorePositions: [Int]?
+    /// True after `forwardValues`, until `backwardValues`.
+    var valuesPending = false
 
     let encoded: UnsafeMutablePointer<Float>
     let layers: [Layer]

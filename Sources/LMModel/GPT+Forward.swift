@@ -33,6 +33,7 @@ extension GPT {
         let v = config.vocabSize
         acts.hasTargets = targets != nil
         acts.scorePositions = nil
+        acts.valuesPending = false
         acts.logitsConsumed = false
         var count = 0
         if let targets {
@@ -170,19 +171,48 @@ extension GPT {
         a.logitsConsumed = true
         parameters.withUnsafeBufferPointer { p in
             gradients.withUnsafeMutableBufferPointer { g in
-                backwardPass(p.baseAddress!, g.baseAddress!, a)
+                backwardPass(p.baseAddress!, g.baseAddress!, a, tokenWeights: nil)
             }
         }
     }
 
-    private func backwardPass(_ params: UnsafePointer<Float>, _ grads: UnsafeMutablePointer<Float>, _ a: Activations) {
+    /// `backward()` for the weighted loss Σ_t w_t · (−log p(target_t)) instead of the mean: adds
+    /// its gradient to `gradients`. `tokenWeights` has B·T entries of any sign (positions whose
+    /// target is −1 are skipped whatever their weight). A policy-gradient step passes
+    /// w_t = −(∂objective/∂log π_t); see `PPOObjective`. Call once per `forward(…targets:…)`.
+    public func backward(tokenWeights: [Float]) {
+        guard let a = activations, a.hasTargets, !a.logitsConsumed else {
+            preconditionFailure("GPT.backward(tokenWeights:): call forward(inputs:targets:…) with targets first (once per backward)")
+        }
+        precondition(tokenWeights.count == a.batch * a.time, "GPT.backward(tokenWeights:): need one weight per position")
+        a.logitsConsumed = true
+        parameters.withUnsafeBufferPointer { p in
+            gradients.withUnsafeMutableBufferPointer { g in
+                tokenWeights.withUnsafeBufferPointer { w in
+                    backwardPass(p.baseAddress!, g.baseAddress!, a, tokenWeights: w.baseAddress!)
+                }
+            }
+        }
+    }
+
+    /// log p(target_t) of every position of the last `forward(…targets:…)` (B·T nats, ≤ 0), 0 where
+    /// the target is −1. Read it before `backward`, which overwrites nothing it uses.
+    public var lastTargetLogProbs: [Float] {
+        guard let a = activations, a.hasTargets else {
+            preconditionFailure("GPT.lastTargetLogProbs: call forward(inputs:targets:…) with targets first")
+        }
+        return (0..<(a.batch * a.time)).map { a.targets[$0] < 0 ? 0 : -a.losses[$0] }
+    }
+
+    private func backwardPass(_ params: UnsafePointer<Float>, _ grads: UnsafeMutablePointer<Float>, _ a: Activations,
+                              tokenWeights: UnsafePointer<Float>?) {
         let cfg = config, lay = parameterLayout, th = threads
         let n = a.batch * a.time, c = cfg.channels
         let vp = cfg.paddedVocabSize
         let scale: Float = a.targetCount > 0 ? 1 / Float(a.targetCount) : 0
         timed("crossentropy.backward") {
             CrossEntropy.backward(dlogits: a.logits, logits: a.logits, lse: a.lse, targets: a.targets, scale: scale,
-                                  rows: n, vocab: cfg.vocabSize, paddedVocab: vp, threads: th)
+                                  rowScales: tokenWeights, rows: n, vocab: cfg.vocabSize, paddedVocab: vp, threads: th)
         }
         timed("matmul.backward") {
             Matmul.backward(dinp: a.dC, dweight: grads + lay.wte, dbias: nil, dout: a.logits, inp: a.lnf,

@@ -20,6 +20,7 @@ extension GPT {
         let a = prepareInputs(inputs, batch: batch, time: time)
         a.hasTargets = false
         a.logitsConsumed = true  // no logits are computed: `backward()` must not run on this pass
+        a.valuesPending = false
         a.scorePositions = positions
         let c = config.channels
         return parameters.withUnsafeBufferPointer { p in
@@ -54,6 +55,61 @@ extension GPT {
                     for i in 0..<c {
                         d[i] = dr * p[score + i]
                         g[score + i] += dr * h[i]
+                    }
+                }
+                backwardTrunk(p, g, a)
+            }
+        }
+    }
+}
+
+/// The value-model pass (PPO's critic): the score head read at every position,
+///
+///     v[b, t] = score · ln_f(x)[b, t]        (B·T values)
+///
+/// the expected return from position t on, as the policy's tokens up to t see it.
+extension GPT {
+    /// Runs the trunk on `inputs` (B·T ids, row-major (B, T)) and returns the B·T values. Keeps the
+    /// activations for `backwardValues`. Precondition: the model has a score head.
+    public func forwardValues(inputs: [Int32], batch: Int, time: Int) -> [Float] {
+        guard let score = parameterLayout.score else {
+            preconditionFailure("GPT.forwardValues: the model has no score head (GPTConfig.scoreHead)")
+        }
+        let a = prepareInputs(inputs, batch: batch, time: time)
+        a.hasTargets = false
+        a.logitsConsumed = true
+        a.scorePositions = nil
+        a.valuesPending = true
+        let c = config.channels, n = batch * time
+        return parameters.withUnsafeBufferPointer { p in
+            forwardTrunk(p.baseAddress!, a)
+            let w = p.baseAddress! + score
+            return (0..<n).map { row in
+                let h = a.lnf + row * c
+                var s: Float = 0
+                for i in 0..<c { s += w[i] * h[i] }
+                return s
+            }
+        }
+    }
+
+    /// Adds ∂loss/∂parameters to `gradients`, given `dValues[i]` = ∂loss/∂v_i (B·T) for the values
+    /// of the last `forwardValues` (call once per forward).
+    public func backwardValues(_ dValues: [Float]) {
+        guard let a = activations, a.valuesPending, let score = parameterLayout.score else {
+            preconditionFailure("GPT.backwardValues: call forwardValues first (once per backward)")
+        }
+        let c = config.channels, n = a.batch * a.time
+        precondition(dValues.count == n, "GPT.backwardValues: need one gradient per position")
+        a.valuesPending = false
+        parameters.withUnsafeBufferPointer { pp in
+            gradients.withUnsafeMutableBufferPointer { gg in
+                let p = pp.baseAddress!, g = gg.baseAddress!
+                for row in 0..<n {
+                    let dv = dValues[row], h = a.lnf + row * c, d = a.dC + row * c
+                    for i in 0..<c {
+                        d[i] = dv * p[score + i]
+                        g[score + i] += dv * h[i]
                     }
                 }
                 backwardTrunk(p, g, a)

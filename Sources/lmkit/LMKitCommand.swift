@@ -31,8 +31,8 @@ struct LMKit: ParsableCommand {
         PretrainCommand.self, SampleCommand.self, EvalCommand.self,
         // Chat (SFT)
         FinetuneCommand.self, ChatCommand.self,
-        // Reward model (RLHF)
-        RewardCommand.self,
+        // Reward model and reinforcement learning (RLHF)
+        RewardCommand.self, PPOCommand.self,
     ]
 }
 

@@ -8,7 +8,7 @@ import LMSupport
 // Commands that multiply matrices first get OpenBLAS's faster kernel set for this CPU, if
 // there is one (a re-execution with OPENBLAS_CORETYPE set; see BLASKernelChoice).
 if CommandLine.arguments.count > 1,
-   ["pretrain", "finetune", "sample", "eval", "chat", "reward"].contains(CommandLine.arguments[1]) {
+   ["pretrain", "finetune", "sample", "eval", "chat", "reward", "ppo"].contains(CommandLine.arguments[1]) {
     BLASKernelChoice.reexecIfBetterKernel()
 }
 signal(SIGPIPE, SIG_IGN)

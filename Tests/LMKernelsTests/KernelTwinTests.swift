@@ -228,6 +228,19 @@ import LMSupport
             }
         }[0]
         #expect(relativeError(d, expected) < 1e-5)
+        // Per-row scales of both signs (a policy-gradient weighting), one of them zero.
+        var weights = r.doubles(n, scale: 1)
+        weights[5] = 0
+        let expectedWeighted = CrossEntropy.backwardNaive(logits: logits, targets: targets, scale: 0, rowScales: weights,
+                                                          rows: n, vocab: v, paddedVocab: vp)
+        let dw = withPointers([floats(logits), fw[1], floats(weights)]) { p in
+            targets.withUnsafeBufferPointer { tg in
+                CrossEntropy.backward(dlogits: p[0], logits: p[0], lse: p[1], targets: tg.baseAddress!, scale: 0,
+                                      rowScales: p[2], rows: n, vocab: v, paddedVocab: vp, threads: 2)
+            }
+        }[0]
+        #expect(relativeError(dw, expectedWeighted) < 1e-5)
+        #expect(dw[5 * vp ..< 6 * vp].allSatisfy { $0 == 0 })
     }
 
     @Test func fastExpAndTanhAreAccurate() {

@@ -21,18 +21,19 @@ public struct SFTRecord: Sendable, Equatable {
 /// character is `[`, one JSON array of records. A bad record throws one `LMError.badInput` naming
 /// the file, the line (JSONL) or record index (array), and the field.
 public enum SFTData {
-    /// All records of `path`.
-    public static func load(_ path: String) throws -> [SFTRecord] {
+    /// All records of `path`; with `requireAssistant` false, records without an assistant
+    /// message are accepted too (prompts).
+    public static func load(_ path: String, requireAssistant: Bool = true) throws -> [SFTRecord] {
         let bytes = try FileIO.readBytes(path)
         guard let text = String(validating: bytes, as: UTF8.self) else {
             let off = UTF8Validation.firstInvalidOffset(bytes) ?? 0
             throw LMError.badInput(file: path, "invalid UTF-8 at byte offset \(off)", fix: "save the data as UTF-8")
         }
-        return try parse(text, file: path)
+        return try parse(text, file: path, requireAssistant: requireAssistant)
     }
 
     /// Parses the text of a data file; `file` names it in errors.
-    public static func parse(_ text: String, file: String) throws -> [SFTRecord] {
+    public static func parse(_ text: String, file: String, requireAssistant: Bool = true) throws -> [SFTRecord] {
         let firstChar = text.unicodeScalars.first { !CharacterSet.whitespacesAndNewlines.contains($0) }
         var out: [SFTRecord] = []
         if firstChar == "[" {
@@ -44,7 +45,7 @@ public enum SFTData {
                 throw LMError.badInput(file: file, "the top level is not an array of records", fix: "write a JSON array of records or JSONL")
             }
             for (i, r) in array.enumerated() {
-                out.append(try record(r, location: "record \(i + 1)", file: file))
+                out.append(try record(r, location: "record \(i + 1)", file: file, requireAssistant: requireAssistant))
             }
         } else {
             var lineNumber = 0
@@ -56,7 +57,7 @@ public enum SFTData {
                     throw LMError.badInput(file: file, "line \(lineNumber): not valid JSON (\(shortReason(error)))",
                                            fix: "write one JSON object per line")
                 }
-                out.append(try record(any, location: "line \(lineNumber)", file: file))
+                out.append(try record(any, location: "line \(lineNumber)", file: file, requireAssistant: requireAssistant))
             }
         }
         if out.isEmpty { throw LMError.badInput(file: file, "holds no records", fix: "pass a JSONL or JSON file with conversations") }

@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+@testable import LMModel
+import LMSupport
+import LMTestSupport
+import LMTokenizer
+@testable import LMTraining
+
+@Suite struct PPOObjectiveTests {
+    /// The worked example of `PPOObjective`'s doc comment, by hand.
+    @Test func handWorkedRewardsAdvantagesAndReturns() {
+        let r = PPOObjective.tokenRewards(score: 2, logProbs: [-1, -2], referenceLogProbs: [-1.5, -2], klCoefficient: 0.1)
+        #expect(zip(r, [-0.05, 2] as [Float]).allSatisfy { abs($0 - $1) < 1e-6 })
+        let (a, g) = PPOObjective.advantages(rewards: r, values: [0.5, 1], gamma: 1, lambda: 0.5)
+        #expect(zip(a, [0.95, 1] as [Float]).allSatisfy { abs($0 - $1) < 1e-6 })
+        #expect(zip(g, [1.45, 2] as [Float]).allSatisfy { abs($0 - $1) < 1e-6 })
+        // λ = 0: one-step TD errors; γ discounts the next value.
+        let (a0, _) = PPOObjective.advantages(rewards: [1, 1], values: [0, 2], gamma: 0.5, lambda: 0)
+        #expect(a0 == [2, -1])
+    }
+
+    @Test func whiteningCentresAndScales() {
+        let w = PPOObjective.whiten([1, 2, 3, 6])
+        let mean = w.reduce(0, +) / 4, variance = w.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 4
+        #expect(abs(mean) < 1e-6 && abs(variance - 1) < 1e-5)
+        #expect(PPOObjective.whiten([3]) == [0])
+    }
+
+    /// Ratios inside and outside the clip range, for both signs of the advantage.
+    @Test func surrogateClipsOnlyWhereTheMinimumIsTheClippedTerm() {
+        let old: [Float] = [-1, -1, -1, -1, -1]
+        let ratios: [Double] = [1, 1.5, 1.5, 0.5, 0.5]
+        let adv: [Float] = [1, 1, -1, -1, 1]
+        let new = zip(old, ratios).map { Float(Double($0) + log($1)) }
+        let s = PPOObjective.surrogate(logProbs: new, oldLogProbs: old, advantages: adv, clip: 0.2)
+        // ρ = 1.5, A > 0 and ρ = 0.5, A < 0 are clipped (constant term: no gradient); the others are not.
+        let expected: [Float] = [1, 0, -1.5, 0, 0.5].map { $0 / 5 }
+        #expect(zip(s.tokenWeights, expected).allSatisfy { abs($0 - $1) < 1e-5 })
+        #expect(s.clippedFraction == 0.4)
+        let loss = -(1 + 1.2 - 1.5 - 0.8 + 0.5) / 5.0
+        #expect(abs(Double(s.loss) - loss) < 1e-5)
+        #expect(s.approximateKL > 0)
+    }
+
+    /// ∂L/∂ℓ'_t = −w_t, by central differences (away from the clip boundaries).
+    @Test func surrogateWeightsAreTheGradient() {
+        var rng = SeededRNG(seed: 3)
+        let n = 12
+        let old = (0..<n).map { _ in -abs(rng.nextGaussian()) - 0.5 }
+        let new = old.map { $0 + 0.3 * rng.nextGaussian() }
+        let adv = (0..<n).map { _ in rng.nextGaussian() }
+        let s = PPOObjective.surrogate(logProbs: new, oldLogProbs: old, advantages: adv, clip: 0.2)
+        for t in 0..<n {
+            let ratio = exp(Double(new[t] - old[t]))
+            if abs(ratio - 1.2) < 0.02 || abs(ratio - 0.8) < 0.02 { continue }
+            var p = new, m = new
+            p[t] += 1e-3; m[t] -= 1e-3
+            let lp = PPOObjective.surrogate(logProbs: p, oldLogProbs: old, advantages: adv, clip: 0.2).loss
+            let lm = PPOObjective.surrogate(logProbs: m, oldLogProbs: old, advantages: adv, clip: 0.2).loss
+            let fd = (lp - lm) / 2e-3
+            #expect(abs(fd + s.tokenWeights[t]) < 2e-3, "token \(t): −∂L/∂ℓ' = \(-fd), weight \(s.tokenWeights[t])")
+        }
+    }
+
+    /// Packing: row b's targets are its response tokens, from the last prompt position on.
+    @Test func batchPacksResponsesAsTargets() {
+        let r = [PPORollout(promptIDs: [1, 2, 3], responseIDs: [7, 8], ended: true),
+                 PPORollout(promptIDs: [4], responseIDs: [9], ended: false)]
+        let b = PPOBatch(r, padID: 0)
+        #expect(b.batch == 2 && b.time == 4)
+        #expect(b.inputs == [1, 2, 3, 7, 4, 0, 0, 0])
+        #expect(b.targets == [-1, -1, 7, 8, 9, -1, -1, -1])
+        #expect(b.actionStart == [2, 0] && b.actionCount == [2, 1])
+        let per: [Float] = [0, 1, 2, 3, 4, 5, 6, 7]
+        #expect(b.actions(of: per, row: 0) == [2, 3] && b.actions(of: per, row: 1) == [4])
+        #expect(b.positions(from: [[20, 30], [40]]) == [0, 0, 20, 30, 40, 0, 0, 0])
+    }
+}
+
+@Suite struct PPOPromptTests {
+    @Test func promptsEndAtTheLastUserMessage() throws {
+        let dir = TestData.temporaryDirectory("ppo-prompts")
+        let path = dir + "/p.jsonl"
+        try AtomicFileWriter.write("""
+            {"messages": [{"role": "system", "content": "Be kind"}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}]}
+            {"instruction": "Add", "input": "1+1", "output": "2"}
+            {"messages": [{"role": "user", "content": "Q"}]}
+
+            """, to: path)
+        let p = try PPOPrompts.load(path)
+        #expect(p == [[ChatMessage(.system, "Be kind"), ChatMessage(.user, "Hi")], [ChatMessage(.user, "Add\n\n1+1")], [ChatMessage(.user, "Q")]])
+        #expect(PPOReward.dialogueText(p[0], response: "Hello") == "\n\nSystem: Be kind\n\nHuman: Hi\n\nAssistant: Hello")
+        try AtomicFileWriter.write(#"{"messages": [{"role": "system", "content": "x"}]}"# + "\n", to: path)
+        #expect { try PPOPrompts.load(path) } throws: { "\($0)".contains("line 1: no user message") && "\($0)".contains(path) }
+    }
+}
+
+/// PPO end to end on a tiny random chat model with a programmatic reward.
+@Suite struct PPOTrainTests {
+    static let cfg = GPTConfig(layers: 2, heads: 2, channels: 32, context: 32, vocabSize: 262)
+
+    /// dir/policy (a random chat model with the byte chat vocab) and dir/prompts.jsonl.
+    static func fixture(_ tag: String) throws -> (dir: String, policy: String, prompts: String, heldOut: String) {
+        let dir = TestData.temporaryDirectory(tag)
+        let policy = dir + "/policy"
+        try GPT(config: cfg, seed: 3).save(to: policy)
+        try VocabularyFile.write(try ChatFixture.chatVocabulary(), to: policy + "/vocab.vocab")
+        let lines = (0..<12).map { #"{"messages": [{"role": "user", "content": "say \#($0)"}]}"# }
+        try AtomicFileWriter.write(lines.joined(separator: "\n") + "\n", to: dir + "/prompts.jsonl")
+        let heldOut = (0..<8).map { #"{"messages": [{"role": "user", "content": "tell \#($0)"}]}"# }
+        try AtomicFileWriter.write(heldOut.joined(separator: "\n") + "\n", to: dir + "/heldout.jsonl")
+        return (dir, policy, dir + "/prompts.jsonl", dir + "/heldout.jsonl")
+    }
+
+    /// The fraction of a response's characters that are ASCII: ~half for the uniform start.
+    static func asciiReward(_ prompts: [[ChatMessage]], _ responses: [String]) -> [Float] {
+        responses.map { r in
+            let s = r.unicodeScalars
+            return s.isEmpty ? 0 : Float(s.filter(\.isASCII).count) / Float(s.count)
+        }
+    }
+
+    static func parameters(_ f: (dir: String, policy: String, prompts: String, heldOut: String), out: String, iterations: Int) -> PPOParameters {
+        var p = PPOParameters(policyCheckpoint: f.policy, promptsPath: f.prompts, outputDirectory: f.dir + "/" + out)
+        p.iterations = iterations; p.rollouts = 16; p.maxNewTokens = 8; p.epochs = 4
+        p.learningRate = 3e-3; p.valueLearningRate = 3e-3; p.klCoefficient = 0.01
+        p.threads = 2; p.quiet = true; p.seed = 7
+        return p
+    }
+
+    @Test func rewardRisesAndRunsAreDeterministic() throws {
+        let f = try Self.fixture("ppo-train")
+        var params = Self.parameters(f, out: "a", iterations: 16)
+        params.evalPromptsPath = f.heldOut
+        let result = try PPOTrain.run(params, reward: Self.asciiReward)
+        let h = result.iterations
+        #expect(h.count == 16 && h.allSatisfy { $0.meanKL.isFinite && $0.valueLoss.isFinite })
+        let first = h.prefix(3).map(\.meanScore).reduce(0, +) / 3, last = h.suffix(3).map(\.meanScore).reduce(0, +) / 3
+        #expect(last > first + 0.15, "mean score \(first) over the first 3 iterations, \(last) over the last 3")
+        #expect(h.last!.meanKL > 0.01, "the policy moved away from the start")
+        // Prompts it never trained on: the tuned policy's answers score higher.
+        let e = try #require(result.evaluation)
+        #expect(e.prompts == 8 && e.tunedMeanScore > e.startMeanScore + 0.1 && e.tunedWinRate > 0.5, "\(e)")
+        // The run directory: a chat model lmkit can load, the value model, one metrics line per iteration.
+        let tuned = try GPT.load(from: f.dir + "/a")
+        #expect(tuned.config == Self.cfg && !tuned.config.scoreHead)
+        #expect(try GPT.load(from: f.dir + "/a/value").config.scoreHead)
+        let lines = try String(contentsOfFile: f.dir + "/a/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 16 && lines[0].contains("\"mean_score\""))
+        // Same seed, same run (elapsed time aside).
+        let again = try PPOTrain.run(Self.parameters(f, out: "b", iterations: 3), reward: Self.asciiReward).iterations
+        for (x, y) in zip(h.prefix(3), again) {
+            var y = y
+            y.elapsedSeconds = x.elapsedSeconds
+            #expect(x == y)
+        }
+    }
+
+    @Test func badInputIsOneClearError() throws {
+        let f = try Self.fixture("ppo-bad")
+        var p = Self.parameters(f, out: "x", iterations: 1)
+        p.maxNewTokens = 32
+        #expect { try PPOTrain.run(p, reward: Self.asciiReward) } throws: { "\($0)".contains("--max-new-tokens must be in 1..<32") }
+        // A policy without the chat tokens.
+        let plain = f.dir + "/plain"
+        try GPT(config: GPTConfig(layers: 1, heads: 1, channels: 16, context: 16, vocabSize: 257), seed: 1).save(to: plain)
+        try VocabularyFile.write(try ChatFixture.byteVocabulary(), to: plain + "/vocab.vocab")
+        p = Self.parameters(f, out: "y", iterations: 1)
+        p.policyCheckpoint = plain
+        #expect(throws: LMError.self) { try PPOTrain.run(p, reward: Self.asciiReward) }
+        #expect(!FileManager.default.fileExists(atPath: f.dir + "/y/model.safetensors"))
+        // A reward function that returns the wrong number of scores.
+        p = Self.parameters(f, out: "z", iterations: 1)
+        #expect { try PPOTrain.run(p, reward: { _, _ in [1] }).iterations } throws: { "\($0)".contains("returned 1 scores for 16 responses") }
+        #expect(!FileManager.default.fileExists(atPath: f.dir + "/z/model.safetensors"))
+    }
+}
