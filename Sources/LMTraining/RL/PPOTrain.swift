@@ -50,19 +50,23 @@ public struct PPOParameters: Sendable {
 
     /// Throws `LMError.badInput` naming the option that is out of range for a `context`-token model.
     func validate(context: Int) throws {
-        if iterations < 1 { throw LMError.badInput("--iterations must be at least 1 (got \(iterations))") }
-        if rollouts < 1 { throw LMError.badInput("--rollouts must be at least 1 (got \(rollouts))") }
-        if epochs < 1 { throw LMError.badInput("--epochs must be at least 1 (got \(epochs))") }
+        func bad(_ what: String, _ fix: String) -> LMError { LMError.badInput(what, fix: fix) }
+        if iterations < 1 { throw bad("--iterations must be at least 1 (got \(iterations))", "pass --iterations 20, say") }
+        if rollouts < 1 { throw bad("--rollouts must be at least 1 (got \(rollouts))", "pass --rollouts 16, say") }
+        if epochs < 1 { throw bad("--epochs must be at least 1 (got \(epochs))", "pass --epochs 4, say") }
         if maxNewTokens < 1 || maxNewTokens >= context {
-            throw LMError.badInput("--max-new-tokens must be in 1..<\(context), the model's context (got \(maxNewTokens))")
+            throw bad("--max-new-tokens must be in 1..<\(context), the model's context (got \(maxNewTokens))",
+                      "pass a smaller --max-new-tokens; the rest of the context holds the prompt")
         }
-        if !(learningRate > 0) || !(valueLearningRate > 0) { throw LMError.badInput("--lr and --value-lr must be positive") }
-        if !(clip > 0 && clip < 1) { throw LMError.badInput("--clip must be in (0, 1) (got \(clip))") }
-        if !(klCoefficient >= 0) { throw LMError.badInput("--kl-coef must be 0 or more (got \(klCoefficient))") }
+        if !(learningRate > 0) || !(valueLearningRate > 0) {
+            throw bad("--lr and --value-lr must be positive (got \(learningRate), \(valueLearningRate))", "pass --lr 1e-5 --value-lr 1e-4, say")
+        }
+        if !(clip > 0 && clip < 1) { throw bad("--clip must be in (0, 1) (got \(clip))", "0.2 is the usual value") }
+        if !(klCoefficient >= 0) { throw bad("--kl-coef must be 0 or more (got \(klCoefficient))", "0.05 is a usual value") }
         if !(gamma > 0 && gamma <= 1) || !(lambda >= 0 && lambda <= 1) {
-            throw LMError.badInput("--gamma must be in (0, 1] and --lambda in [0, 1]")
+            throw bad("--gamma must be in (0, 1] and --lambda in [0, 1] (got \(gamma), \(lambda))", "the usual values are 1 and 0.95")
         }
-        if !(maxGradNorm > 0) { throw LMError.badInput("--max-grad-norm must be positive (got \(maxGradNorm))") }
+        if !(maxGradNorm > 0) { throw bad("the gradient-norm clip must be positive (got \(maxGradNorm))", "use 1") }
     }
 }
 
