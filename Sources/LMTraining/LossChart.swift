@@ -11,8 +11,10 @@ public enum LossChart {
     /// A point series: (step, loss).
     public typealias Series = [(x: Double, y: Double)]
 
-    /// Renders the chart. Non-finite values are skipped.
-    public static func svg(train: Series, validation: Series, title: String,
+    /// Renders the chart. Non-finite values are skipped. `labels` name the two series in the legend,
+    /// `axes` the x and y axes.
+    public static func svg(train: Series, validation: Series, title: String, labels: (String, String) = ("train", "val"),
+                           axes: (String, String) = ("step", "loss (nats/token)"),
                            width: Double = 720, height: Double = 420) -> String {
         let train = decimate(train.filter { $0.y.isFinite }, to: 2000)
         let validation = validation.filter { $0.y.isFinite }
@@ -50,8 +52,8 @@ public enum LossChart {
         // Axes and their labels.
         s += "<line x1=\"\(f(left))\" y1=\"\(f(top + plotH))\" x2=\"\(f(left + plotW))\" y2=\"\(f(top + plotH))\" stroke=\"black\"/>\n"
         s += "<line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(top + plotH))\" stroke=\"black\"/>\n"
-        s += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">step</text>\n"
-        s += "<text x=\"16\" y=\"\(f(top + plotH / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f(top + plotH / 2)))\">loss (nats/token)</text>\n"
+        s += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">\(escape(axes.0))</text>\n"
+        s += "<text x=\"16\" y=\"\(f(top + plotH / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f(top + plotH / 2)))\">\(escape(axes.1))</text>\n"
         // Curves.
         if !train.isEmpty {
             let pts = train.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
@@ -68,9 +70,9 @@ public enum LossChart {
         let lx = left + plotW - 150, ly = top + 10
         s += "<rect x=\"\(f(lx))\" y=\"\(f(ly))\" width=\"140\" height=\"44\" fill=\"white\" stroke=\"#ccc\"/>\n"
         s += "<line x1=\"\(f(lx + 8))\" y1=\"\(f(ly + 14))\" x2=\"\(f(lx + 30))\" y2=\"\(f(ly + 14))\" stroke=\"#1f77b4\" stroke-width=\"2\"/>\n"
-        s += "<text x=\"\(f(lx + 36))\" y=\"\(f(ly + 18))\">train\(train.last.map { " " + String(format: "%.3f", $0.y) } ?? "")</text>\n"
+        s += "<text x=\"\(f(lx + 36))\" y=\"\(f(ly + 18))\">\(escape(labels.0))\(train.last.map { " " + String(format: "%.3f", $0.y) } ?? "")</text>\n"
         s += "<line x1=\"\(f(lx + 8))\" y1=\"\(f(ly + 32))\" x2=\"\(f(lx + 30))\" y2=\"\(f(ly + 32))\" stroke=\"#ff7f0e\" stroke-width=\"2\"/>\n"
-        s += "<text x=\"\(f(lx + 36))\" y=\"\(f(ly + 36))\">val\(validation.last.map { " " + String(format: "%.3f", $0.y) } ?? "")</text>\n"
+        s += "<text x=\"\(f(lx + 36))\" y=\"\(f(ly + 36))\">\(escape(labels.1))\(validation.last.map { " " + String(format: "%.3f", $0.y) } ?? "")</text>\n"
         s += "</svg>\n"
         return s
     }

@@ -23,7 +23,7 @@ import Testing
         #expect(iterations.count == 2 && iterations[0]["mean_score"] is NSNumber && iterations[0]["mean_kl"] is NSNumber)
         let eval = try #require(obj["evaluation"] as? [String: Any])
         #expect(eval["prompts"] as? Int == 10 && eval["tuned_win_rate"] is NSNumber)
-        for f in ["model.safetensors", "config.json", "vocab.vocab", "metrics.jsonl", "value/model.safetensors"] {
+        for f in ["model.safetensors", "config.json", "vocab.vocab", "metrics.jsonl", "score.svg", "value/model.safetensors"] {
             #expect(w.exists("ppo/" + f), "ppo/\(f)")
         }
         // Same seed, same run.

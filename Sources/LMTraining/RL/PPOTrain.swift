@@ -129,7 +129,7 @@ public typealias PPORewardFunction = (_ prompts: [[ChatMessage]], _ responses: [
 /// the value model, each with the global gradient norm clipped.
 /// Run directory: model.safetensors + config.json + vocab.vocab (the tuned policy, a chat model
 /// for `lmkit chat`, written atomically after every iteration), value/ (the value model),
-/// metrics.jsonl (one `PPOIterationStats` per iteration).
+/// metrics.jsonl (one `PPOIterationStats` per iteration), score.svg (mean score and score − β·KL).
 public enum PPOTrain {
     public static func run(_ params: PPOParameters, reward: PPORewardFunction) throws -> PPOResult {
         let started = Date()
@@ -257,6 +257,7 @@ public enum PPOTrain {
             try policy.save(to: run)
             try value.save(to: run + "/value")
             try writeMetrics(history, to: run + "/metrics.jsonl")
+            try writeChart(history, klCoefficient: params.klCoefficient, to: run + "/score.svg")
             if !params.quiet {
                 printError(String(format: "ppo %d/%d  score %.3f  kl %.3f  policy %.4f  value %.4f  clipped %.2f  tokens %.1f  ended %.0f%%  %.0fs",
                                   iteration, params.iterations, stats.meanScore, stats.meanKL, stats.policyLoss, stats.valueLoss,
@@ -313,6 +314,15 @@ public enum PPOTrain {
             optimizer.apply(parameters: params, gradients: grads, decayRanges: ranges, hyper: hyper,
                             gradScale: scale, threads: p.threads)
         }
+    }
+
+    /// RUN/score.svg: per iteration, the mean score and the objective PPO maximises, score − β·KL.
+    static func writeChart(_ history: [PPOIterationStats], klCoefficient beta: Float, to path: String) throws {
+        let score = history.map { (x: Double($0.iteration), y: Double($0.meanScore)) }
+        let objective = history.map { (x: Double($0.iteration), y: Double($0.meanScore - beta * $0.meanKL)) }
+        let svg = LossChart.svg(train: score, validation: objective, title: "lmkit ppo — mean reward per iteration",
+                                labels: ("score", "score − β·KL"), axes: ("iteration", "reward-model score"))
+        try AtomicFileWriter.write(svg, to: path)
     }
 
     static func writeMetrics(_ history: [PPOIterationStats], to path: String) throws {
