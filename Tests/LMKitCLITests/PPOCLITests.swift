@@ -8,10 +8,7 @@ import Testing
         let t = try TinyRun.get()
         let w = Workspace()
         defer { w.remove() }
-        let v = try SFTCLITests.chatVocab(t, w)
-        try w.write("chat.jsonl", String(repeating: SFTCLITests.good + "\n", count: 10))
-        try CLI.ok(["finetune", "--checkpoint", t.run, "--vocab", v, "--data", "chat.jsonl", "--out", "sft",
-                    "--steps", "2", "--batch", "2", "--quiet"], in: w.path, timeout: 120)
+        try SFTCLITests.finetuned(t, w)
         _ = try RewardCLITests.prefs(w)
         try CLI.ok(["reward", "train", "--checkpoint", t.run, "--data", "prefs.jsonl", "--out", "rm",
                     "--steps", "2", "--batch", "4", "--quiet"], in: w.path, timeout: 120)

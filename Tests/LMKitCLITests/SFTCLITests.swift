@@ -11,6 +11,14 @@ import Testing
 
     static let good = #"{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello."}]}"#
 
+    /// `w/chat.jsonl` (10 good conversations) and `w/sft`: the tiny run fine-tuned on it for 2 steps.
+    static func finetuned(_ t: TinyRun, _ w: Workspace) throws {
+        let v = try chatVocab(t, w)
+        try w.write("chat.jsonl", String(repeating: good + "\n", count: 10))
+        try CLI.ok(["finetune", "--checkpoint", t.run, "--vocab", v, "--data", "chat.jsonl", "--out", "sft",
+                    "--steps", "2", "--batch", "2", "--quiet"], in: w.path, timeout: 120)
+    }
+
     @Test func addSpecialKeepsIdsAndTokenizeSeesTheChatTokens() throws {
         let t = try TinyRun.get()
         let w = Workspace()
@@ -76,10 +84,7 @@ import Testing
         let t = try TinyRun.get()
         let w = Workspace()
         defer { w.remove() }
-        let v = try Self.chatVocab(t, w)
-        try w.write("chat.jsonl", String(repeating: Self.good + "\n", count: 10))
-        try CLI.ok(["finetune", "--checkpoint", t.run, "--vocab", v, "--data", "chat.jsonl", "--out", "sft",
-                    "--steps", "2", "--batch", "2", "--quiet"], in: w.path, timeout: 120)
+        try Self.finetuned(t, w)
         let metrics = try String(contentsOfFile: w.url("sft/metrics.jsonl"), encoding: .utf8)
         #expect(!metrics.isEmpty)
         let args = ["chat", "--checkpoint", "sft", "--message", "Hi", "--json", "--max-tokens", "4", "--seed", "3"]
