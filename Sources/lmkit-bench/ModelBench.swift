@@ -50,6 +50,7 @@ enum ModelBench {
             if sampleOnly {
                 let sampling = sampleRate(c.config)
                 add("\(c.name).sample_tokens_per_s", sampling, "tokens/s", 3)
+                add("\(c.name).sample16_tokens_per_s", batchSampleRate(c.config, rows: 16), "tokens/s (16 sequences)", 3)
                 continue
             }
             let r = trainStep(c, threads: threads)
@@ -73,7 +74,9 @@ enum ModelBench {
             }
             let sampling = sampleRate(c.config)
             add("\(c.name).sample_tokens_per_s", sampling, "tokens/s", 1)
-            printError(String(format: "  KV-cache sampling: %.0f tokens/s", sampling))
+            let batched = batchSampleRate(c.config, rows: 16)
+            add("\(c.name).sample16_tokens_per_s", batched, "tokens/s (16 sequences)", 1)
+            printError(String(format: "  KV-cache sampling: %.0f tokens/s (1 sequence), %.0f tokens/s (16 sequences)", sampling, batched))
         }
         add("peak_rss_mb", peakRSSMegabytes(), "MB", 1)
         return results
@@ -140,6 +143,24 @@ enum ModelBench {
             }
         }
         return Double(n) / s
+    }
+
+    /// Tokens/s (all rows together) of `BatchInferenceSession.append` with `rows` sequences over the
+    /// first min(256, context) positions.
+    static func batchSampleRate(_ config: GPTConfig, rows: Int) -> Double {
+        let model = GPT(config: config, seed: 3)
+        let session = BatchInferenceSession(model, capacity: rows)
+        let n = min(256, config.context)
+        let all = Array(0..<rows)
+        let s = medianSeconds(repeats: 3) {
+            session.resetAll()
+            var toks = (0..<rows).map { Int32($0 + 1) }
+            for _ in 0..<n {
+                let logits = session.append(toks, rows: all)
+                toks = logits.map { l in Int32(l.indices.max { l[$0] < l[$1] }!) }
+            }
+        }
+        return Double(n * rows) / s
     }
 
     /// The best median GFLOP/s of square sgemm at 1024 and 2048 (the machine's practical peak).

@@ -132,6 +132,30 @@ import LMTestSupport
         session.reset()
         #expect(relativeError(session.append(x[0]), Array(full[0..<70])) < 1e-5)
     }
+
+    /// Three rows advancing unevenly (row 1 joins late, row 2 stops early, row 0 is reset and
+    /// refilled): every row's logits equal the full forward of its own sequence.
+    @Test func batchSessionRowsMatchTheirOwnFullForward() {
+        let cfg = GPTConfig(layers: 2, heads: 2, channels: 16, context: 8, vocabSize: 70)
+        let model = GPT(config: cfg, seed: 7)
+        let (x, _) = randomBatch(vocab: 70, batch: 3, time: 8, seed: 8)
+        model.forward(inputs: x, targets: nil, batch: 3, time: 8)
+        let full = model.logits, vp = cfg.paddedVocabSize
+        func expected(_ row: Int, _ t: Int) -> [Float] { Array(full[(row * 8 + t) * vp ..< (row * 8 + t) * vp + 70]) }
+        let s = BatchInferenceSession(model, capacity: 3)
+        var fed = [0, 0, 0]
+        let schedule: [[Int]] = [[0, 2], [0, 2], [0, 1, 2], [1, 0], [0, 1], [1, 0], [0, 1], [1], [0, 1], [1]]
+        for rows in schedule {
+            let logits = s.append(rows.map { x[$0 * 8 + fed[$0]] }, rows: rows)
+            for (i, r) in rows.enumerated() {
+                #expect(relativeError(logits[i], expected(r, fed[r])) < 1e-5, "row \(r), position \(fed[r])")
+                fed[r] += 1
+            }
+        }
+        #expect(s.counts == fed && fed == [8, 8, 3])
+        s.reset(row: 0)
+        #expect(relativeError(s.append([x[0]], rows: [0])[0], expected(0, 0)) < 1e-5)
+    }
 }
 
 @inline(__always) func _math_log(_ x: Double) -> Double { Foundation.log(x) }

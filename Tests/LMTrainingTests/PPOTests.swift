@@ -112,7 +112,9 @@ import LMTokenizer
         return (dir, policy, dir + "/prompts.jsonl", dir + "/heldout.jsonl")
     }
 
-    /// The fraction of a response's characters that are ASCII: ~half for the uniform start.
+    /// The fraction of a response's characters that are ASCII: ~half for the uniform start. With 32
+    /// rollouts × 16 iterations every seed of 1…8 went from 0.52–0.58 (first 3 iterations) to
+    /// 0.80–0.91 (last 3); with 16 rollouts one seed in four barely moved (0.62 → 0.68).
     static func asciiReward(_ prompts: [[ChatMessage]], _ responses: [String]) -> [Float] {
         responses.map { r in
             let s = r.unicodeScalars
@@ -122,7 +124,7 @@ import LMTokenizer
 
     static func parameters(_ f: (dir: String, policy: String, prompts: String, heldOut: String), out: String, iterations: Int) -> PPOParameters {
         var p = PPOParameters(policyCheckpoint: f.policy, promptsPath: f.prompts, outputDirectory: f.dir + "/" + out)
-        p.iterations = iterations; p.rollouts = 16; p.maxNewTokens = 8; p.epochs = 4
+        p.iterations = iterations; p.rollouts = 32; p.maxNewTokens = 8; p.epochs = 4
         p.learningRate = 3e-3; p.valueLearningRate = 3e-3; p.klCoefficient = 0.01
         p.threads = 2; p.quiet = true; p.seed = 7
         return p
@@ -171,7 +173,7 @@ import LMTokenizer
         #expect(!FileManager.default.fileExists(atPath: f.dir + "/y/model.safetensors"))
         // A reward function that returns the wrong number of scores.
         p = Self.parameters(f, out: "z", iterations: 1)
-        #expect { try PPOTrain.run(p, reward: { _, _ in [1] }).iterations } throws: { "\($0)".contains("returned 1 scores for 16 responses") }
+        #expect { try PPOTrain.run(p, reward: { _, _ in [1] }).iterations } throws: { "\($0)".contains("returned 1 scores for 32 responses") }
         #expect(!FileManager.default.fileExists(atPath: f.dir + "/z/model.safetensors"))
     }
 }

@@ -123,7 +123,8 @@ public typealias PPORewardFunction = (_ prompts: [[ChatMessage]], _ responses: [
 /// reference for the KL penalty; a value model that starts as the policy's trunk with a zero score
 /// head (`GPT.addingScoreHead`) and reads a value at every position (`GPT.forwardValues`).
 /// Each iteration: take the next `rollouts` prompts (a seeded shuffle, reshuffled every pass);
-/// sample one response each (temperature 1, KV cache); score them; compute ℓ (policy), ℓʳᵉᶠ,
+/// sample one response each (temperature 1, all rollouts at once with the batched KV cache,
+/// `BatchInferenceSession`); score them; compute ℓ (policy), ℓʳᵉᶠ,
 /// values, per-token rewards, GAE advantages (whitened over the batch) and returns; then
 /// `epochs` full-batch AdamW steps of the clipped surrogate on the policy and of the value loss on
 /// the value model, each with the global gradient norm clipped.
@@ -165,7 +166,7 @@ public enum PPOTrain {
         let valueHyper = AdamWHyperparameters(learningRate: params.valueLearningRate, weightDecay: 0)
         var order = PromptOrder(count: prompts.count, seed: SeededRNG.derive(params.seed, 1))
         var sampler = TokenSampler(SamplingParameters(temperature: 1, seed: SeededRNG.derive(params.seed, 2)))
-        let session = InferenceSession(policy)
+        let session = BatchInferenceSession(policy, capacity: params.rollouts)
         var history: [PPOIterationStats] = []
         // The held-out responses of the starting policy, drawn before it changes.
         let evalSeed = SeededRNG.derive(params.seed, 3)
@@ -180,18 +181,8 @@ public enum PPOTrain {
         for iteration in 1...params.iterations {
             // 1. Rollouts and their scores.
             let picked = (0..<params.rollouts).map { _ in prompts[order.next()] }
-            let rollouts = picked.map {
-                PPOSampler.respond(session, prompt: template.promptIDs($0), maxTokens: params.maxNewTokens,
-                                   endID: template.endID, sampler: &sampler)
-            }
-            let texts = try rollouts.map { r in
-                String(decoding: try tokenizer.decode(r.ended ? r.responseIDs.dropLast() : r.responseIDs[...]), as: UTF8.self)
-            }
-            let scores = try reward(picked, texts)
-            guard scores.count == rollouts.count, scores.allSatisfy(\.isFinite) else {
-                throw LMError.badInput("the reward function returned \(scores.count) scores for \(rollouts.count) responses, or a non-finite one",
-                                       fix: "check the reward model")
-            }
+            let (rollouts, scores) = try sampleAndScore(session, picked, template: template, tokenizer: tokenizer,
+                                                        params: params, sampler: &sampler, reward: reward)
 
             // 2. Log-probabilities, values, advantages.
             let batch = PPOBatch(rollouts, padID: template.endID)
@@ -284,18 +275,27 @@ public enum PPOTrain {
     static func heldOutScores(_ model: GPT, template: ChatTemplate, tokenizer: BPETokenizer, prompts: [[ChatMessage]],
                               params: PPOParameters, seed: UInt64, reward: PPORewardFunction) throws -> [Float] {
         var sampler = TokenSampler(SamplingParameters(temperature: 1, seed: seed))
-        let session = InferenceSession(model)
-        let texts = try prompts.map { p in
-            let r = PPOSampler.respond(session, prompt: template.promptIDs(p), maxTokens: params.maxNewTokens,
-                                       endID: template.endID, sampler: &sampler)
-            return String(decoding: try tokenizer.decode(r.ended ? r.responseIDs.dropLast() : r.responseIDs[...]), as: UTF8.self)
+        let session = BatchInferenceSession(model, capacity: min(prompts.count, params.rollouts))
+        return try sampleAndScore(session, prompts, template: template, tokenizer: tokenizer, params: params,
+                                  sampler: &sampler, reward: reward).scores
+    }
+
+    /// One response per prompt (`PPOSampler.respond`) and the reward function's scores of them.
+    /// Throws `LMError.badInput` if the function returns the wrong number of scores or a non-finite one.
+    static func sampleAndScore(_ session: BatchInferenceSession, _ prompts: [[ChatMessage]], template: ChatTemplate,
+                               tokenizer: BPETokenizer, params: PPOParameters, sampler: inout TokenSampler,
+                               reward: PPORewardFunction) throws -> (rollouts: [PPORollout], scores: [Float]) {
+        let rollouts = PPOSampler.respond(session, prompts: prompts.map(template.promptIDs), maxTokens: params.maxNewTokens,
+                                          endID: template.endID, sampler: &sampler)
+        let texts = try rollouts.map { r in
+            String(decoding: try tokenizer.decode(r.ended ? r.responseIDs.dropLast() : r.responseIDs[...]), as: UTF8.self)
         }
         let scores = try reward(prompts, texts)
         guard scores.count == prompts.count, scores.allSatisfy(\.isFinite) else {
             throw LMError.badInput("the reward function returned \(scores.count) scores for \(prompts.count) responses, or a non-finite one",
                                    fix: "check the reward model")
         }
-        return scores
+        return (rollouts, scores)
     }
 
     /// `flat` cut into pieces of the lengths of `like`'s rows.
