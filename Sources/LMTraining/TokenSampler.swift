@@ -33,7 +33,7 @@ public struct SamplingParameters: Sendable, Equatable {
 ///
 /// Order of operations (as Hugging Face's `generate`): scale by 1/temperature, keep the top k,
 /// softmax (in Double), keep the smallest prefix (by probability, ties by lower id) reaching
-/// top-p, renormalise, draw with the seeded RNG.
+/// top-p, renormalise, draw with the seeded RNG (see `sample` for the order a draw scans).
 ///
 /// Worked example: logits [2, 1, 0], temperature 1 ⇒ p ≈ [0.665, 0.245, 0.090]; top-k 2 ⇒
 /// [0.731, 0.269, 0]; top-p 0.5 ⇒ [1, 0, 0] (the first token alone reaches 0.5).
@@ -73,8 +73,24 @@ public struct TokenSampler: Sendable {
         return zip(order, probs).map { (id: $0, p: $1 / sum) }
     }
 
-    /// Draws one id from `logits` (V floats). Greedy draws no random number.
+    /// Draws one id from `logits` (V floats). Greedy draws no random number. Without top-k and
+    /// top-p, the draw scans the ids in order (O(V), no sort: the sort cost more than a `tiny`
+    /// model's forward pass per token); with either, it scans `distribution`'s order. Both are
+    /// exact draws from the same distribution with one uniform number each.
     public mutating func sample(_ logits: [Float]) -> Int {
+        if parameters.temperature > 0 && parameters.topK == nil && (parameters.topP ?? 1) >= 1 && !logits.isEmpty {
+            let invT = 1 / parameters.temperature
+            let top = Double(logits.max()!)
+            let probs = logits.map { exp((Double($0) - top) * invT) }
+            let sum = probs.reduce(0, +)
+            let u = rng.nextDouble() * sum
+            var cumulative = 0.0
+            for i in probs.indices {
+                cumulative += probs[i]
+                if u < cumulative { return i }
+            }
+            return logits.count - 1
+        }
         let d = distribution(logits)
         if d.count == 1 { return d[0].id }
         let u = rng.nextDouble()

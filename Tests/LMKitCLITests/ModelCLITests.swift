@@ -91,6 +91,16 @@ struct TinyRunError: Error, CustomStringConvertible, Sendable {
         let b = try CLI.ok(args, in: t.root)
         #expect(a.stdout == b.stdout, "same seed, same text")
         #expect(a.stdout.starts(with: Data("ROMEO:".utf8)) && a.stdout.count > "ROMEO:\n".count, "\(a)")
+        // Several samples together: sample 0 is the single-sample text of the seed, sample 1 that of seed + 1.
+        let batch = try CLI.ok(args + ["--samples", "3", "--json"], in: t.root)
+        let items = try #require(try JSONSerialization.jsonObject(with: batch.stdout) as? [[String: Any]], "\(batch)")
+        #expect(items.count == 3 && items.map { $0["seed"] as? Int } == [1, 2, 3])
+        let text0 = try #require(items[0]["text"] as? String)
+        #expect(text0 + "\n" == a.stdoutText, "\(text0) vs \(a.stdoutText)")
+        var seed2 = args
+        seed2[seed2.firstIndex(of: "1")!] = "2"
+        #expect((items[1]["text"] as? String).map { $0 + "\n" } == (try CLI.ok(seed2, in: t.root)).stdoutText)
+        try BadInput.check(args + ["--samples", "0"], in: t.root, mentioning: ["--samples"], exitCode: 64)
     }
 
     // MARK: bad input

@@ -16,7 +16,9 @@ import LMTokenizer
     /// The interactive loop fed like stdin: two turns build one conversation, /reset clears it,
     /// /exit stops before the last line.
     @Test func interactiveTwoTurnsThenReset() throws {
-        let s = try session()
+        // Room for both turns whatever is drawn: a reply of 6 random byte tokens re-encodes to at
+        // most 18 (invalid UTF-8 becomes U+FFFD, 3 bytes), so two turns stay under 80 tokens.
+        let s = try session(context: 128)
         var lines = ["hello", "", "and again", "/reset", "fresh", "/exit", "never read"]
         var seen: [[ChatMessage]] = []
         var out: [UInt8] = []

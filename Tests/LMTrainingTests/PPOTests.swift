@@ -113,8 +113,8 @@ import LMTokenizer
     }
 
     /// The fraction of a response's characters that are ASCII: ~half for the uniform start. With 32
-    /// rollouts × 16 iterations every seed of 1…8 went from 0.52–0.58 (first 3 iterations) to
-    /// 0.80–0.91 (last 3); with 16 rollouts one seed in four barely moved (0.62 → 0.68).
+    /// rollouts × 16 iterations every seed of 1…8 went from 0.55–0.59 (first 3 iterations) to
+    /// 0.82–0.91 (last 3); with 16 rollouts one seed in four barely moved (0.62 → 0.68).
     static func asciiReward(_ prompts: [[ChatMessage]], _ responses: [String]) -> [Float] {
         responses.map { r in
             let s = r.unicodeScalars

@@ -41,6 +41,18 @@ import LMSupport
         #expect(abs(Double(counts[0]) / 20_000 - 0.75) < 0.015)
     }
 
+    /// The unfiltered fast path draws from the full softmax at the temperature.
+    @Test func unfilteredDrawsFollowTheSoftmax() {
+        var s = TokenSampler(SamplingParameters(temperature: 0.5, seed: 12))
+        let logits: [Float] = [0, Float(log(2.0)) * 0.5, -30, Float(log(3.0)) * 0.5]   // at T = 0.5: p ∝ [1, 2, 0, 3]
+        var counts = [0, 0, 0, 0]
+        for _ in 0..<30_000 { counts[s.sample(logits)] += 1 }
+        #expect(counts[2] == 0)
+        for (i, p) in [1.0 / 6, 2.0 / 6, 0, 3.0 / 6].enumerated() {
+            #expect(abs(Double(counts[i]) / 30_000 - p) < 0.015, "id \(i): \(counts[i])")
+        }
+    }
+
     @Test func refusesOutOfRange() {
         #expect(throws: LMError.self) { try SamplingParameters(temperature: -1).validate() }
         #expect(throws: LMError.self) { try SamplingParameters(topK: 0).validate() }
