@@ -4,119 +4,6 @@ import LMModel
 import LMSupport
 import LMTokenizer
 
-/// What `lmkit ppo` needs.
-public struct PPOParameters: Sendable {
-    /// The policy to improve: a chat model (a run of `lmkit finetune`, with the chat tokens).
-    public var policyCheckpoint: String
-    /// Prompts: a chat-format JSONL/JSON file (`SFTData`'s formats); each record's messages up
-    /// to its last user message are one prompt.
-    public var promptsPath: String
-    /// Run directory for the tuned policy, metrics.jsonl and the value model.
-    public var outputDirectory: String
-    /// Held-out prompts (same formats) answered by the starting and the tuned policy, both
-    /// scored by the reward function (nil = no evaluation).
-    public var evalPromptsPath: String?
-    /// PPO iterations (one batch of rollouts each).
-    public var iterations = 20
-    /// Rollouts (prompts) per iteration.
-    public var rollouts = 16
-    /// Response tokens at most (the rest of the context holds the prompt).
-    public var maxNewTokens = 48
-    /// Optimisation passes over each batch of rollouts.
-    public var epochs = 4
-    /// AdamW learning rates of the policy and the value model (no weight decay).
-    public var learningRate: Float = 1e-5
-    public var valueLearningRate: Float = 1e-4
-    /// ε of the clipped surrogate.
-    public var clip: Float = 0.2
-    /// β of the per-token KL penalty to the starting policy.
-    public var klCoefficient: Float = 0.05
-    /// γ and λ of the advantage estimate.
-    public var gamma: Float = 1
-    public var lambda: Float = 0.95
-    /// Global gradient-norm clip of both models.
-    public var maxGradNorm = 1.0
-    /// Seed of the prompt order and the sampling.
-    public var seed: UInt64 = 1
-    public var threads = Threads.available
-    /// No progress lines on stderr.
-    public var quiet = false
-
-    public init(policyCheckpoint: String, promptsPath: String, outputDirectory: String) {
-        self.policyCheckpoint = policyCheckpoint
-        self.promptsPath = promptsPath
-        self.outputDirectory = outputDirectory
-    }
-
-    /// Throws `LMError.badInput` naming the option that is out of range for a `context`-token model.
-    func validate(context: Int) throws {
-        func bad(_ what: String, _ fix: String) -> LMError { LMError.badInput(what, fix: fix) }
-        if iterations < 1 { throw bad("--iterations must be at least 1 (got \(iterations))", "pass --iterations 20, say") }
-        if rollouts < 1 { throw bad("--rollouts must be at least 1 (got \(rollouts))", "pass --rollouts 16, say") }
-        if epochs < 1 { throw bad("--epochs must be at least 1 (got \(epochs))", "pass --epochs 4, say") }
-        if maxNewTokens < 1 || maxNewTokens >= context {
-            throw bad("--max-new-tokens must be in 1..<\(context), the model's context (got \(maxNewTokens))",
-                      "pass a smaller --max-new-tokens; the rest of the context holds the prompt")
-        }
-        if !(learningRate > 0) || !(valueLearningRate > 0) {
-            throw bad("--lr and --value-lr must be positive (got \(learningRate), \(valueLearningRate))", "pass --lr 1e-5 --value-lr 1e-4, say")
-        }
-        if !(clip > 0 && clip < 1) { throw bad("--clip must be in (0, 1) (got \(clip))", "0.2 is the usual value") }
-        if !(klCoefficient >= 0) { throw bad("--kl-coef must be 0 or more (got \(klCoefficient))", "0.05 is a usual value") }
-        if !(gamma > 0 && gamma <= 1) || !(lambda >= 0 && lambda <= 1) {
-            throw bad("--gamma must be in (0, 1] and --lambda in [0, 1] (got \(gamma), \(lambda))", "the usual values are 1 and 0.95")
-        }
-        if !(maxGradNorm > 0) { throw bad("the gradient-norm clip must be positive (got \(maxGradNorm))", "use 1") }
-    }
-}
-
-/// What one PPO iteration measured (one line of RUN/metrics.jsonl).
-public struct PPOIterationStats: Sendable, Equatable, Codable {
-    public var iteration: Int
-    /// Mean reward-model score of the iteration's responses (before the KL penalty).
-    public var meanScore: Float
-    /// Mean over responses of Σ_t (ℓ_t − ℓʳᵉᶠ_t): the sampled KL to the starting policy, nats.
-    public var meanKL: Float
-    /// Surrogate and value losses of the last epoch.
-    public var policyLoss: Float
-    public var valueLoss: Float
-    public var clippedFraction: Float
-    /// Mean response length in tokens, and the fraction that ended with `<|end|>`.
-    public var meanResponseTokens: Float
-    public var endedFraction: Float
-    public var elapsedSeconds: Double
-
-    enum CodingKeys: String, CodingKey {
-        case iteration, meanScore = "mean_score", meanKL = "mean_kl", policyLoss = "policy_loss", valueLoss = "value_loss"
-        case clippedFraction = "clipped_fraction", meanResponseTokens = "mean_response_tokens"
-        case endedFraction = "ended_fraction", elapsedSeconds = "elapsed_s"
-    }
-}
-
-/// The starting and the tuned policy on held-out prompts: one sampled response each (temperature
-/// 1, the same seed for both), scored by the reward function.
-public struct PPOEvaluation: Sendable, Equatable, Codable {
-    public var prompts: Int
-    public var startMeanScore: Float
-    public var tunedMeanScore: Float
-    /// Fraction of prompts where the tuned policy's response scored higher (ties count half).
-    public var tunedWinRate: Float
-
-    enum CodingKeys: String, CodingKey {
-        case prompts, startMeanScore = "start_mean_score", tunedMeanScore = "tuned_mean_score", tunedWinRate = "tuned_win_rate"
-    }
-}
-
-/// Everything a PPO run measured.
-public struct PPOResult: Sendable, Equatable, Codable {
-    public var iterations: [PPOIterationStats]
-    public var evaluation: PPOEvaluation?
-}
-
-/// Scores responses: for each prompt (its messages) and response text, a scalar reward
-/// (higher = better). `lmkit ppo` uses a reward model (`PPOReward.model`); tests use functions.
-public typealias PPORewardFunction = (_ prompts: [[ChatMessage]], _ responses: [String]) throws -> [Float]
-
 /// `lmkit ppo`: reinforcement learning from a reward function with PPO (see `PPOObjective`).
 ///
 /// Models: the policy (loaded from `policyCheckpoint`, trained); a frozen copy of it, the
@@ -184,62 +71,21 @@ public enum PPOTrain {
             let (rollouts, scores) = try sampleAndScore(session, picked, template: template, tokenizer: tokenizer,
                                                         params: params, sampler: &sampler, reward: reward)
 
-            // 2. Log-probabilities, values, advantages.
+            // 2. Log-probabilities, values, advantages; 3. the policy and value updates.
             let batch = PPOBatch(rollouts, padID: template.endID)
-            let (b, t) = (batch.batch, batch.time)
-            policy.forward(inputs: batch.inputs, targets: batch.targets, batch: b, time: t)
-            let oldLogProbs = policy.lastTargetLogProbs
-            reference.forward(inputs: batch.inputs, targets: batch.targets, batch: b, time: t)
-            let refLogProbs = reference.lastTargetLogProbs
-            let values = value.forwardValues(inputs: batch.inputs, batch: b, time: t)
-            var advantages: [[Float]] = [], returns: [[Float]] = [], kl: [Float] = []
-            for row in 0..<b {
-                let l = batch.actions(of: oldLogProbs, row: row), lr = batch.actions(of: refLogProbs, row: row)
-                let r = PPOObjective.tokenRewards(score: scores[row], logProbs: l, referenceLogProbs: lr,
-                                                  klCoefficient: params.klCoefficient)
-                let (a, g) = PPOObjective.advantages(rewards: r, values: batch.actions(of: values, row: row),
-                                                     gamma: params.gamma, lambda: params.lambda)
-                advantages.append(a); returns.append(g)
-                kl.append(zip(l, lr).reduce(0) { $0 + $1.0 - $1.1 })
-            }
-            let flatAdvantages = PPOObjective.whiten(advantages.flatMap { $0 })
-            let flatOld = (0..<b).flatMap { batch.actions(of: oldLogProbs, row: $0) }
-            let flatReturns = returns.flatMap { $0 }
-            let tokens = flatAdvantages.count
-
-            // 3. Policy and value updates.
-            var last = PPOObjective.Surrogate(loss: 0, tokenWeights: [], clippedFraction: 0, approximateKL: 0)
-            var valueLoss: Float = 0
-            for _ in 0..<params.epochs {
-                policy.zeroGradients()
-                policy.forward(inputs: batch.inputs, targets: batch.targets, batch: b, time: t)
-                let new = (0..<b).flatMap { batch.actions(of: policy.lastTargetLogProbs, row: $0) }
-                last = PPOObjective.surrogate(logProbs: new, oldLogProbs: flatOld, advantages: flatAdvantages, clip: params.clip)
-                policy.backward(tokenWeights: batch.positions(from: split(last.tokenWeights, like: advantages)))
-                step(policy, &policyOptimizer, policyHyper, params)
-
-                value.zeroGradients()
-                let v = value.forwardValues(inputs: batch.inputs, batch: b, time: t)
-                let flatV = (0..<b).flatMap { batch.actions(of: v, row: $0) }
-                var loss = 0.0
-                var dv = [Float](repeating: 0, count: tokens)
-                for k in 0..<tokens {
-                    let e = flatV[k] - flatReturns[k]
-                    loss += 0.5 * Double(e * e)
-                    dv[k] = e / Float(tokens)
-                }
-                valueLoss = Float(loss / Double(tokens))
-                value.backwardValues(batch.positions(from: split(dv, like: advantages)))
-                step(value, &valueOptimizer, valueHyper, params)
-            }
+            let targets = estimate(batch, scores: scores, policy: policy, reference: reference, value: value, params: params)
+            let (last, valueLoss) = update(batch, targets, policy: policy, value: value, params: params,
+                                           policyOptimizer: &policyOptimizer, valueOptimizer: &valueOptimizer,
+                                           policyHyper: policyHyper, valueHyper: valueHyper)
             guard last.loss.isFinite, valueLoss.isFinite else {
                 throw LMError.badInput("iteration \(iteration): the loss is not finite (policy \(last.loss), value \(valueLoss))",
                                        fix: "lower --lr or --value-lr; \(run) keeps the policy of the previous iteration")
             }
+            let b = batch.batch, tokens = targets.advantages.count
 
             // 4. Record and save.
             let stats = PPOIterationStats(
-                iteration: iteration, meanScore: scores.reduce(0, +) / Float(b), meanKL: kl.reduce(0, +) / Float(b),
+                iteration: iteration, meanScore: scores.reduce(0, +) / Float(b), meanKL: targets.kl.reduce(0, +) / Float(b),
                 policyLoss: last.loss, valueLoss: valueLoss, clippedFraction: last.clippedFraction,
                 meanResponseTokens: Float(tokens) / Float(b),
                 endedFraction: Float(rollouts.filter(\.ended).count) / Float(b),
@@ -271,6 +117,74 @@ public enum PPOTrain {
         return PPOResult(iterations: history, evaluation: evaluation)
     }
 
+    /// What the updates of one batch train towards, over its N response tokens in row order.
+    struct Targets {
+        /// Whitened GAE advantages, the sampling policy's log-probabilities, value targets (N each).
+        var advantages: [Float], oldLogProbs: [Float], returns: [Float]
+        /// Per row: Σ_t (ℓ_t − ℓʳᵉᶠ_t), the sampled KL to the reference, nats.
+        var kl: [Float]
+        /// Response tokens per row (to scatter per-token arrays back into rows).
+        var rowLengths: [Int]
+    }
+
+    /// ℓ (policy), ℓʳᵉᶠ and values of `batch`, then per-token rewards, GAE advantages (whitened
+    /// over the batch) and returns (see `PPOObjective`).
+    static func estimate(_ batch: PPOBatch, scores: [Float], policy: GPT, reference: GPT, value: GPT,
+                         params: PPOParameters) -> Targets {
+        let (b, t) = (batch.batch, batch.time)
+        policy.forward(inputs: batch.inputs, targets: batch.targets, batch: b, time: t)
+        let old = policy.lastTargetLogProbs
+        reference.forward(inputs: batch.inputs, targets: batch.targets, batch: b, time: t)
+        let ref = reference.lastTargetLogProbs
+        let values = value.forwardValues(inputs: batch.inputs, batch: b, time: t)
+        var advantages: [Float] = [], returns: [Float] = [], oldFlat: [Float] = [], kl: [Float] = []
+        for row in 0..<b {
+            let l = batch.actions(of: old, row: row), lr = batch.actions(of: ref, row: row)
+            let r = PPOObjective.tokenRewards(score: scores[row], logProbs: l, referenceLogProbs: lr,
+                                              klCoefficient: params.klCoefficient)
+            let (a, g) = PPOObjective.advantages(rewards: r, values: batch.actions(of: values, row: row),
+                                                 gamma: params.gamma, lambda: params.lambda)
+            advantages += a; returns += g; oldFlat += l
+            kl.append(zip(l, lr).reduce(0) { $0 + $1.0 - $1.1 })
+        }
+        return Targets(advantages: PPOObjective.whiten(advantages), oldLogProbs: oldFlat, returns: returns, kl: kl,
+                       rowLengths: batch.actionCount)
+    }
+
+    /// `params.epochs` full-batch AdamW steps of the clipped surrogate on the policy and of
+    /// ½(V − G)² (mean over tokens) on the value model; returns the last epoch's surrogate and value loss.
+    static func update(_ batch: PPOBatch, _ targets: Targets, policy: GPT, value: GPT, params: PPOParameters,
+                       policyOptimizer: inout OptimizerState, valueOptimizer: inout OptimizerState,
+                       policyHyper: AdamWHyperparameters, valueHyper: AdamWHyperparameters) -> (PPOObjective.Surrogate, Float) {
+        let (b, t) = (batch.batch, batch.time), n = targets.advantages.count
+        let rows = { (flat: [Float]) in batch.positions(from: split(flat, lengths: targets.rowLengths)) }
+        let actions = { (perPosition: [Float]) in (0..<b).flatMap { batch.actions(of: perPosition, row: $0) } }
+        var last = PPOObjective.Surrogate(loss: 0, tokenWeights: [], clippedFraction: 0, approximateKL: 0)
+        var valueLoss: Float = 0
+        for _ in 0..<params.epochs {
+            policy.zeroGradients()
+            policy.forward(inputs: batch.inputs, targets: batch.targets, batch: b, time: t)
+            last = PPOObjective.surrogate(logProbs: actions(policy.lastTargetLogProbs), oldLogProbs: targets.oldLogProbs,
+                                          advantages: targets.advantages, clip: params.clip)
+            policy.backward(tokenWeights: rows(last.tokenWeights))
+            step(policy, &policyOptimizer, policyHyper, params)
+
+            value.zeroGradients()
+            let v = actions(value.forwardValues(inputs: batch.inputs, batch: b, time: t))
+            var loss = 0.0
+            var dv = [Float](repeating: 0, count: n)
+            for k in 0..<n {
+                let e = v[k] - targets.returns[k]
+                loss += 0.5 * Double(e * e)
+                dv[k] = e / Float(n)
+            }
+            valueLoss = Float(loss / Double(n))
+            value.backwardValues(rows(dv))
+            step(value, &valueOptimizer, valueHyper, params)
+        }
+        return (last, valueLoss)
+    }
+
     /// One sampled response per prompt from `model` (a sampler seeded with `seed`), scored.
     static func heldOutScores(_ model: GPT, template: ChatTemplate, tokenizer: BPETokenizer, prompts: [[ChatMessage]],
                               params: PPOParameters, seed: UInt64, reward: PPORewardFunction) throws -> [Float] {
@@ -298,10 +212,10 @@ public enum PPOTrain {
         return (rollouts, scores)
     }
 
-    /// `flat` cut into pieces of the lengths of `like`'s rows.
-    static func split(_ flat: [Float], like rows: [[Float]]) -> [[Float]] {
+    /// `flat` cut into consecutive pieces of `lengths`.
+    static func split(_ flat: [Float], lengths: [Int]) -> [[Float]] {
         var out: [[Float]] = [], at = 0
-        for r in rows { out.append(Array(flat[at ..< at + r.count])); at += r.count }
+        for n in lengths { out.append(Array(flat[at ..< at + n])); at += n }
         return out
     }
 
