@@ -2,8 +2,8 @@ import Foundation
 import LMModel
 import LMSupport
 
-/// One sampled response: the prompt's ids, the response's ids (ending with `<|end|>` when the
-/// model closed its turn) and, once scored, the reward model's score.
+/// One sampled response: the prompt's ids (as fed, after any truncation) and the response's ids
+/// (ending with `<|end|>` when the model closed its turn).
 public struct PPORollout: Sendable, Equatable {
     public var promptIDs: [Int32]
     public var responseIDs: [Int32]
@@ -81,7 +81,7 @@ enum PPOSampler {
             var rollouts = group.map { PPORollout(promptIDs: $0, responseIDs: [], ended: false) }
             var fed = [Int](repeating: 0, count: group.count)
             var done = [Bool](repeating: false, count: group.count)
-            while let _ = done.firstIndex(of: false) {
+            while done.contains(false) {
                 let rows = done.indices.filter { !done[$0] }
                 let tokens = rows.map { r in
                     fed[r] < group[r].count ? group[r][fed[r]] : rollouts[r].responseIDs[fed[r] - group[r].count]
