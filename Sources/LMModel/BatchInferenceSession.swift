@@ -20,6 +20,10 @@ public final class BatchInferenceSession {
     public let capacity: Int
     /// Tokens appended so far to each row (each ≤ `model.config.context`).
     public private(set) var counts: [Int]
+    /// Per row, the `appendCalls` value of the last `append` that fed it (the distinct-rows check
+    /// without allocating a set per token).
+    private var lastAppend: [Int]
+    private var appendCalls = 0
 
     private let storage: UnsafeMutablePointer<Float>
     /// Keys and values of layer l and row r: (context, C) each, at `keys + (l·capacity + r)·context·C`.
@@ -32,6 +36,7 @@ public final class BatchInferenceSession {
         self.model = model
         self.capacity = capacity
         counts = Array(repeating: 0, count: capacity)
+        lastAppend = Array(repeating: 0, count: capacity)
         let cfg = model.config, c = cfg.channels, ctx = cfg.context, k = capacity
         let kv = cfg.layers * k * ctx * c
         let sizes = [kv, kv, k * c, k * c, k * 3 * c, k * c, k * c, k * 4 * c, ctx, k * cfg.paddedVocabSize, k, k]
@@ -51,9 +56,12 @@ public final class BatchInferenceSession {
     /// Preconditions: rows distinct, in 0..<capacity, each with `counts[row] < context`.
     public func append(_ tokens: [Int32], rows: [Int]) -> [[Float]] {
         let cfg = model.config, k = rows.count
-        precondition(k >= 1 && tokens.count == k && Set(rows).count == k, "BatchInferenceSession: one token per distinct row")
+        precondition(k >= 1 && tokens.count == k, "BatchInferenceSession: one token per row")
+        appendCalls &+= 1
         for (i, r) in rows.enumerated() {
             precondition(r >= 0 && r < capacity, "BatchInferenceSession: row \(r) outside 0..<\(capacity)")
+            precondition(lastAppend[r] != appendCalls, "BatchInferenceSession: row \(r) given twice")
+            lastAppend[r] = appendCalls
             precondition(counts[r] < cfg.context, "BatchInferenceSession: row \(r)'s context (\(cfg.context) tokens) is full; reset it first")
             precondition(tokens[i] >= 0 && Int(tokens[i]) < cfg.vocabSize, "BatchInferenceSession: token \(tokens[i]) outside 0..<\(cfg.vocabSize)")
         }

@@ -106,39 +106,18 @@ extension Generation {
     public static func generateBatch(model: GPT, prompt: [Int32], count: Int, maxTokens: Int,
                                      sampling: SamplingParameters) -> (ids: [[Int32]], seconds: Double) {
         precondition(count >= 1 && !prompt.isEmpty, "Generation.generateBatch: need a prompt and at least one sequence")
-        let context = model.config.context
         let session = BatchInferenceSession(model, capacity: count)
         var samplers = (0..<count).map { k in
             var p = sampling
             p.seed = sampling.seed &+ UInt64(k)
             return TokenSampler(p)
         }
-        var history = Array(repeating: Array(prompt.suffix(context)), count: count)
-        var pending = history                      // ids each row still has to feed before it draws
-        var generated = Array(repeating: [Int32](), count: count)
-        var done = Array(repeating: maxTokens == 0, count: count)
+        let prompts = Array(repeating: Array(prompt.suffix(model.config.context)), count: count)
         let t0 = DispatchTime.now().uptimeNanoseconds
-        while done.contains(false) {
-            let rows = done.indices.filter { !done[$0] }
-            let logits = session.append(rows.map { pending[$0][0] }, rows: rows)
-            for (i, r) in rows.enumerated() {
-                pending[r].removeFirst()
-                if !pending[r].isEmpty { continue }
-                let next = Int32(samplers[r].sample(logits[i]))
-                generated[r].append(next)
-                history[r].append(next)
-                if generated[r].count == maxTokens { done[r] = true; continue }
-                if session.counts[r] >= context {
-                    // Slide: keep the last half of the context and rebuild this row's cache.
-                    history[r] = Array(history[r].suffix(context / 2))
-                    session.reset(row: r)
-                    pending[r] = history[r]
-                } else {
-                    pending[r] = [next]
-                }
-            }
+        let rows = LockstepDecoder.decode(session, prompts: prompts, maxTokens: maxTokens, stopID: nil, whenFull: .slide) { k, logits in
+            Int32(samplers[k].sample(logits))
         }
-        return (generated, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        return (rows.map(\.generated), Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
     }
 }
 

@@ -175,5 +175,6 @@ import LMTokenizer
         p = Self.parameters(f, out: "z", iterations: 1)
         #expect { try PPOTrain.run(p, reward: { _, _ in [1] }).iterations } throws: { "\($0)".contains("returned 1 scores for 32 responses") }
         #expect(!FileManager.default.fileExists(atPath: f.dir + "/z/model.safetensors"))
+        #expect(!FileManager.default.fileExists(atPath: f.dir + "/z/vocab.vocab"))
     }
 }

@@ -65,40 +65,16 @@ public struct PPOBatch: Sendable {
 /// PPO needs samples from exactly the distribution whose log-probabilities it trains.
 enum PPOSampler {
     /// One response to each prompt (ids, ending with the assistant token), `session.capacity`
-    /// prompts at a time in lockstep (`BatchInferenceSession`): each row feeds its prompt, then
-    /// draws up to `maxTokens` ids, stopping after `endID` or when the context is full. Prompts
-    /// longer than the context minus `maxTokens` keep their last tokens. Draws from `sampler`
-    /// only, row by row in order at every step.
+    /// prompts at a time (`LockstepDecoder`): up to `maxTokens` ids, stopping after `endID` or
+    /// when the context is full. Prompts longer than the context minus `maxTokens` keep their
+    /// last tokens. Draws from `sampler` only, row by row in order at every step.
     static func respond(_ session: BatchInferenceSession, prompts: [[Int32]], maxTokens: Int, endID: Int32,
                         sampler: inout TokenSampler) -> [PPORollout] {
-        let context = session.model.config.context
-        let keep = max(1, context - maxTokens)
-        var out: [PPORollout] = []
-        var start = 0
-        while start < prompts.count {
-            let group = prompts[start ..< min(prompts.count, start + session.capacity)].map { Array($0.suffix(keep)) }
-            session.resetAll()
-            var rollouts = group.map { PPORollout(promptIDs: $0, responseIDs: [], ended: false) }
-            var fed = [Int](repeating: 0, count: group.count)
-            var done = [Bool](repeating: false, count: group.count)
-            while done.contains(false) {
-                let rows = done.indices.filter { !done[$0] }
-                let tokens = rows.map { r in
-                    fed[r] < group[r].count ? group[r][fed[r]] : rollouts[r].responseIDs[fed[r] - group[r].count]
-                }
-                let logits = session.append(tokens, rows: rows)
-                for (i, r) in rows.enumerated() {
-                    fed[r] += 1
-                    if fed[r] < group[r].count { continue }   // still reading the prompt
-                    let next = Int32(sampler.sample(logits[i]))
-                    rollouts[r].responseIDs.append(next)
-                    if next == endID { rollouts[r].ended = true; done[r] = true }
-                    if rollouts[r].responseIDs.count >= maxTokens || session.counts[r] >= context { done[r] = true }
-                }
-            }
-            out += rollouts
-            start += group.count
+        let keep = max(1, session.model.config.context - maxTokens)
+        let fed = prompts.map { Array($0.suffix(keep)) }
+        let rows = LockstepDecoder.decode(session, prompts: fed, maxTokens: maxTokens, stopID: endID, whenFull: .stop) { _, logits in
+            Int32(sampler.sample(logits))
         }
-        return out
+        return zip(fed, rows).map { PPORollout(promptIDs: $0, responseIDs: $1.generated, ended: $1.stopped) }
     }
 }

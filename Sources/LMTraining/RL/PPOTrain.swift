@@ -44,8 +44,7 @@ public enum PPOTrain {
         reference.threads = params.threads
         let value = policy.addingScoreHead()
         value.threads = params.threads
-        try RunDirectory.create(run)
-        try VocabularyFile.write(tokenizer.vocabulary, to: run + "/" + Pretrain.vocabFileName)
+        try RunDirectory.create(run)   // now, so that an unwritable --out fails before any work
 
         var policyOptimizer = OptimizerState(count: policy.parameterCount)
         var valueOptimizer = OptimizerState(count: value.parameterCount)
@@ -91,6 +90,9 @@ public enum PPOTrain {
                 endedFraction: Float(rollouts.filter(\.ended).count) / Float(b),
                 elapsedSeconds: Date().timeIntervalSince(started))
             history.append(stats)
+            if iteration == 1 {   // the run's files appear with the first finished iteration
+                try VocabularyFile.write(tokenizer.vocabulary, to: run + "/" + Pretrain.vocabFileName)
+            }
             try policy.save(to: run)
             try value.save(to: run + "/value")
             try writeMetrics(history, to: run + "/metrics.jsonl")
