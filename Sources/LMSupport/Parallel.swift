@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// A raw pointer that may cross into `concurrentPerform` closures.
 ///
@@ -71,5 +72,19 @@ public enum Parallel {
             let hi = n * (k + 1) / p
             if lo < hi { body(lo..<hi) }
         }
+    }
+}
+
+/// A shared counter that hands out work items 0, 1, 2, … to parallel tasks, each index exactly
+/// once: for loops whose items take uneven time (a task that finishes its fixed share early takes
+/// more items instead of waiting).
+public final class WorkCounter: Sendable {
+    private let value = Atomic<Int>(0)
+
+    public init() {}
+
+    /// The next unclaimed index (0 first); callers stop once it reaches their item count.
+    public func next() -> Int {
+        value.wrappingAdd(1, ordering: .relaxed).oldValue
     }
 }

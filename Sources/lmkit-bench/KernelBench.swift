@@ -49,6 +49,7 @@ enum KernelBench {
                 add("fastmath.exp", s3 / Double(n) * 1e9, "ns/element")
             }
         }
+        layerNorm(rows: 4096, c: 128, &rng, add)
         for (t, c, nh) in [(256, 384, 6), (128, 128, 4)] { attention(t: t, c: c, nh: nh, &rng, add) }
         // The whole `tiny` layer (B = 32), on all cores (name suffix `.NT`) and on one: what a
         // training step sees (qkv and P do not stay in cache between calls, unlike one sequence).
@@ -87,6 +88,23 @@ enum KernelBench {
                 }
             }
         }
+    }
+
+    /// LayerNorm backward at `tiny`'s activation shape (B·T = 4096 rows, C = 128), one thread.
+    static func layerNorm(rows: Int, c: Int, _ rng: inout SeededRNG, _ add: (String, Double, String) -> Void) {
+        let n = rows * c
+        let x = (0..<n).map { _ in rng.nextGaussian() }, g = (0..<n).map { _ in rng.nextGaussian() }
+        let w = (0..<c).map { _ in 1 + 0.1 * rng.nextGaussian() }, b = [Float](repeating: 0, count: c)
+        var out = [Float](repeating: 0, count: n), dx = [Float](repeating: 0, count: n)
+        var mean = [Float](repeating: 0, count: rows), rstd = [Float](repeating: 0, count: rows)
+        var dw = [Float](repeating: 0, count: c), db = [Float](repeating: 0, count: c)
+        LayerNorm.forward(out: &out, mean: &mean, rstd: &rstd, inp: x, weight: w, bias: b, rows: rows, channels: c,
+                          threads: 1)
+        let s = median(5) {
+            LayerNorm.backward(dinp: &dx, dweight: &dw, dbias: &db, dout: g, inp: x, weight: w, mean: mean, rstd: rstd,
+                               rows: rows, channels: c, threads: 1)
+        }
+        add("layernorm.backward.\(rows)x\(c)", s / Double(n) * 1e9, "ns/element (1 thread)")
     }
 
     static func sgemm(_ add: (String, Double, String) -> Void) {
