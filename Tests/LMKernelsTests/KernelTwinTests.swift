@@ -33,6 +33,37 @@ import LMSupport
         #expect(relativeError(res[2], zip(preB, g.dbias).map { $0 + $1 }) < 1e-5)
     }
 
+    /// dX with an epilogue (as GELU's backward follows `mlp.c_proj`): on two threads above the
+    /// split threshold, both tasks take dX row blocks from a shared counter; every row must be
+    /// computed and handed to the epilogue exactly once, after its sgemm.
+    @Test(arguments: [Matmul.WeightLayout.inputMajor, .outputMajor])
+    func matmulBackwardEpilogueSeesEveryRowOnce(layout: Matmul.WeightLayout) {
+        var r = Rand(21)
+        let n = 1000, c = 96, oc = 80  // 7.7 M MACs: the concurrent path, 4 blocks (last one short)
+        let inp = r.doubles(n * c), w = r.doubles(c * oc), dout = r.doubles(n * oc)
+        let g = Matmul.backwardNaive(dout: dout, inp: inp, weight: w, rows: n, inChannels: c, outChannels: oc,
+                                     layout: layout)
+        var seen = [Float](repeating: 0, count: n)
+        let res = withPointers([[Float](repeating: 9, count: n * c), [Float](repeating: 0, count: c * oc),
+                                [Float](repeating: 0, count: oc), floats(dout), floats(inp), floats(w), seen]) { p in
+            let dinp = SendablePointer(p[0]), marks = SendablePointer(p[6])
+            Matmul.backward(dinp: p[0], dweight: p[1], dbias: p[2], dout: p[3], inp: p[4], weight: p[5], rows: n,
+                            inChannels: c, outChannels: oc, layout: layout,
+                            inputEpilogue: { r0, r1, _ in
+                                for row in r0..<r1 {
+                                    marks[row] += 1
+                                    for i in 0..<c { dinp[row * c + i] *= Float(row % 7 + 1) }
+                                }
+                            }, threads: 2)
+        }
+        seen = res[6]
+        #expect(seen.allSatisfy { $0 == 1 })
+        let scaled = g.dinp.enumerated().map { $0.element * Double($0.offset / c % 7 + 1) }
+        #expect(relativeError(res[0], scaled) < 1e-5)
+        #expect(relativeError(res[1], g.dweight) < 1e-5)
+        #expect(relativeError(res[2], g.dbias) < 1e-5)
+    }
+
     /// One row (KV-cache sampling): sgemv, split over output columns when W has ≥ 2¹⁸ floats
     /// (odd sizes, so that the blocks' 16-column rounding and the last block are exercised).
     @Test(arguments: [Matmul.WeightLayout.inputMajor, .outputMajor], [(24, 40), (520, 1001)])
@@ -64,9 +95,12 @@ import LMSupport
         #expect(relativeError(s, expected) < 1e-5)
     }
 
-    @Test func layerNormMatchesNaive() {
+    /// n·c ≥ 2¹⁴: the parallel path; 300 rows are three 128-row partial-sum blocks (the last one
+    /// short), and 100 channels leave a scalar tail after the 16-lane loops.
+    @Test(arguments: [(300, 96), (300, 100)])
+    func layerNormMatchesNaive(shape: (Int, Int)) {
         var r = Rand(3)
-        let n = 300, c = 96  // n·c ≥ 2¹⁴: the parallel path
+        let (n, c) = shape
         let x = r.doubles(n * c, scale: 2).map { $0 + 0.5 }, w = r.doubles(c), b = r.doubles(c), dout = r.doubles(n * c)
         let expected = LayerNorm.forwardNaive(inp: x, weight: w, bias: b, rows: n, channels: c)
         let fw = withPointers([[Float](repeating: 0, count: n * c), [Float](repeating: 0, count: n),
@@ -85,6 +119,13 @@ import LMSupport
         #expect(relativeError(bw[0], zip(pre, g.dinp).map { $0 + $1 }) < 1e-5)  // dinp accumulates
         #expect(relativeError(bw[1], g.dweight) < 1e-5)
         #expect(relativeError(bw[2], g.dbias) < 1e-5)
+        // The same bits on one thread: the partials do not depend on the thread count.
+        let one = withPointers([floats(pre), [Float](repeating: 0, count: c), [Float](repeating: 0, count: c),
+                                floats(dout), floats(x), floats(w), fw[1], fw[2]]) { p in
+            LayerNorm.backward(dinp: p[0], dweight: p[1], dbias: p[2], dout: p[3], inp: p[4], weight: p[5],
+                               mean: p[6], rstd: p[7], rows: n, channels: c, threads: 1)
+        }
+        #expect(one[0] == bw[0] && one[1] == bw[1] && one[2] == bw[2])
     }
 
     @Test func residualLayerNormMatchesNaive() {
