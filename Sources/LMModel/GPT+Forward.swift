@@ -15,6 +15,14 @@ import LMSupport
 /// the forward pass `mlp.c_proj` also runs per block of rows, on the GELU output while it is in
 /// L2 (`mlp.forward` in a profile is c_fc + GELU + c_proj). Activation memory is
 /// allocated once per (B, T) shape (`Activations`) so steady-state steps allocate nothing.
+/// On several threads the blocks of the forward pass run per chunk of whole sequences (≈ 256
+/// rows) instead: each chunk goes through every layer on one thread with single-threaded
+/// kernels (attention needs only its own sequences, everything else is row-wise), so there is
+/// one fork/join for the trunk instead of six per layer and a chunk's activations stay in its
+/// core's L2 from kernel to kernel. `tiny` step 141.8 → 139.9 ms (medians of 4 interleaved
+/// `lmkit-bench model` runs), `small` unchanged. It is used when the chunks divide evenly over
+/// the threads (or there are ≥ 4 per thread); profile times of the chunks are divided by the
+/// thread count. The backward pass stays one parallel kernel at a time: dW sums over all rows.
 extension GPT {
     /// Runs the model on `inputs` (B·T token ids, row-major (B, T), each in 0..<V) and keeps the
     /// activations for `backward()`. With `targets` (B·T ids in 0..<V, or −1 = no loss at that
@@ -94,71 +102,105 @@ extension GPT {
     }
 
     /// Embeddings, every block and the final LayerNorm: leaves ln_f(x) in `a.lnf` (B·T, C).
+    ///
+    /// With several threads the blocks run per chunk of whole sequences (`trunkChunk`), each
+    /// chunk through every layer on one thread; see `GPT+Forward`'s performance notes.
     func forwardTrunk(_ params: UnsafePointer<Float>, _ a: Activations) {
         let cfg = config, lay = parameterLayout, th = threads
-        let b = a.batch, t = a.time, n = b * t, c = cfg.channels, nh = cfg.heads
+        let b = a.batch, t = a.time, c = cfg.channels
         timed("encoder.forward") {
             Encoder.forward(out: a.encoded, tokens: a.tokens, wte: params + lay.wte, wpe: params + lay.wpe,
                             batch: b, time: t, channels: c, segmentStarts: a.segments,
                             threads: th)
         }
-        var x = UnsafePointer(a.encoded)
+        let perChunk = max(1, Self.trunkChunkRows / t), chunks = (b + perChunk - 1) / perChunk
+        guard th > 1, !lay.blocks.isEmpty, chunks >= 4 * th || (chunks >= th && chunks % th == 0) else {
+            forwardTrunkRows(params, a, firstSequence: 0, sequences: b, threads: th, share: 1)
+            return
+        }
+        let model = UncheckedSendable(self), acts = UncheckedSendable(a), p = SendableConstPointer(params)
+        let share = 1 / Double(th)
+        Parallel.forEach(chunks, threads: th) { k in
+            let first = k * perChunk
+            model.value.forwardTrunkRows(p.pointer, acts.value, firstSequence: first,
+                                         sequences: min(perChunk, b - first), threads: 1, share: share)
+        }
+    }
+
+    /// Rows per chunk of `forwardTrunk`'s per-chunk schedule (rounded down to whole sequences,
+    /// at least one): a chunk's activations of one layer stay in L2 from kernel to kernel.
+    static let trunkChunkRows = 256
+
+    /// Every block and the final LayerNorm for sequences `firstSequence ..< firstSequence +
+    /// sequences` (rows of the (B·T, ·) activations), on `threads` threads; profile times are
+    /// scaled by `share` (chunks run concurrently).
+    func forwardTrunkRows(_ params: UnsafePointer<Float>, _ a: Activations, firstSequence: Int, sequences: Int,
+                          threads th: Int, share: Double) {
+        let cfg = config, lay = parameterLayout
+        let t = a.time, n = sequences * t, c = cfg.channels, nh = cfg.heads
+        let r0 = firstSequence * t
+        let segments = a.segments.map { $0 + r0 }
+        var x = UnsafePointer(a.encoded + r0 * c)
         // Each residual add is fused with the LayerNorm that reads it (ln_2, then the next block's
         // ln_1 or ln_f); only the first ln_1 (or ln_f of a model without blocks) stands alone.
         if let w = lay.blocks.first {
             let s = a.layers[0]
-            timed("layernorm.forward") {
-                LayerNorm.forward(out: s.ln1, mean: s.ln1Mean, rstd: s.ln1Rstd, inp: x, weight: params + w.ln1w,
-                                  bias: params + w.ln1b, rows: n, channels: c, threads: th)
+            timed("layernorm.forward", share: share) {
+                LayerNorm.forward(out: s.ln1 + r0 * c, mean: s.ln1Mean + r0, rstd: s.ln1Rstd + r0, inp: x,
+                                  weight: params + w.ln1w, bias: params + w.ln1b, rows: n, channels: c, threads: th)
             }
         } else {
-            timed("layernorm.forward") {
-                LayerNorm.forward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: x, weight: params + lay.lnfw,
-                                  bias: params + lay.lnfb, rows: n, channels: c, threads: th)
+            timed("layernorm.forward", share: share) {
+                LayerNorm.forward(out: a.lnf + r0 * c, mean: a.lnfMean + r0, rstd: a.lnfRstd + r0, inp: x,
+                                  weight: params + lay.lnfw, bias: params + lay.lnfb, rows: n, channels: c, threads: th)
             }
         }
         for (l, w) in lay.blocks.enumerated() {
             let s = a.layers[l]
-            timed("matmul.forward") {
-                Matmul.forward(out: s.qkv, inp: s.ln1, weight: params + w.qkvw, bias: params + w.qkvb,
-                               rows: n, inChannels: c, outChannels: 3 * c)
+            let ln1 = s.ln1 + r0 * c, qkv = s.qkv + r0 * 3 * c, attY = s.attY + r0 * c
+            let attProj = s.attProj + r0 * c, res2 = s.res2 + r0 * c, ln2 = s.ln2 + r0 * c
+            timed("matmul.forward", share: share) {
+                Matmul.forward(out: qkv, inp: ln1, weight: params + w.qkvw, bias: params + w.qkvb,
+                               rows: n, inChannels: c, outChannels: 3 * c, threads: th)
             }
-            timed("attention.forward") {
-                Attention.forward(out: s.attY, att: s.att, qkv: s.qkv, batch: b, time: t, channels: c, heads: nh,
-                                  segmentStarts: a.segments, threads: th)
+            timed("attention.forward", share: share) {
+                Attention.forward(out: attY, att: s.att + firstSequence * nh * t * t, qkv: qkv, batch: sequences,
+                                  time: t, channels: c, heads: nh, segmentStarts: segments, threads: th)
             }
-            timed("matmul.forward") {
-                Matmul.forward(out: s.attProj, inp: s.attY, weight: params + w.attprojw, bias: params + w.attprojb,
-                               rows: n, inChannels: c, outChannels: c)
+            timed("matmul.forward", share: share) {
+                Matmul.forward(out: attProj, inp: attY, weight: params + w.attprojw, bias: params + w.attprojb,
+                               rows: n, inChannels: c, outChannels: c, threads: th)
             }
-            timed("residual+layernorm.forward") {
-                LayerNorm.forward(out: s.ln2, mean: s.ln2Mean, rstd: s.ln2Rstd, residual: s.res2, x, s.attProj,
+            timed("residual+layernorm.forward", share: share) {
+                LayerNorm.forward(out: ln2, mean: s.ln2Mean + r0, rstd: s.ln2Rstd + r0, residual: res2, x, attProj,
                                   weight: params + w.ln2w, bias: params + w.ln2b, rows: n, channels: c, threads: th)
             }
             // fc = ln2 · W + b, then on each block of rows while it is in cache: fcGelu = gelu(fc) and
             // fcProj = fcGelu · W_proj + b_proj.
-            let fc = SendablePointer(s.fc), fcGelu = SendablePointer(s.fcGelu), fcProj = SendablePointer(s.fcProj)
-            let projW = SendableConstPointer(params + w.fcprojw), projB = SendableConstPointer(params + w.fcprojb)
             let c4 = 4 * c
-            timed("mlp.forward") {
-                Matmul.forward(out: s.fc, inp: s.ln2, weight: params + w.fcw, bias: params + w.fcb,
-                               rows: n, inChannels: c, outChannels: c4) { r0, r1, threads in
-                    let hidden = fcGelu.pointer + r0 * c4
-                    GELU.forward(out: hidden, inp: fc.pointer + r0 * c4, count: (r1 - r0) * c4, threads: threads)
-                    Matmul.forward(out: fcProj.pointer + r0 * c, inp: hidden, weight: projW.pointer, bias: projB.pointer,
-                                   rows: r1 - r0, inChannels: c4, outChannels: c, threads: threads)
-                }
+            let fc = SendablePointer(s.fc + r0 * c4), fcGelu = SendablePointer(s.fcGelu + r0 * c4)
+            let fcProj = SendablePointer(s.fcProj + r0 * c)
+            let projW = SendableConstPointer(params + w.fcprojw), projB = SendableConstPointer(params + w.fcprojb)
+            timed("mlp.forward", share: share) {
+                Matmul.forward(out: fc.pointer, inp: ln2, weight: params + w.fcw, bias: params + w.fcb,
+                               rows: n, inChannels: c, outChannels: c4, epilogue: { q0, q1, threads in
+                    let hidden = fcGelu.pointer + q0 * c4
+                    GELU.forward(out: hidden, inp: fc.pointer + q0 * c4, count: (q1 - q0) * c4, threads: threads)
+                    Matmul.forward(out: fcProj.pointer + q0 * c, inp: hidden, weight: projW.pointer, bias: projB.pointer,
+                                   rows: q1 - q0, inChannels: c4, outChannels: c, threads: threads)
+                }, threads: th)
             }
             // res3 = res2 + fcProj, normalised by the next block's ln_1 or by ln_f.
             let last = l + 1 == lay.blocks.count
             let next = last ? nil : a.layers[l + 1]
             let lnw = last ? lay.lnfw : lay.blocks[l + 1].ln1w, lnb = last ? lay.lnfb : lay.blocks[l + 1].ln1b
-            timed("residual+layernorm.forward") {
-                LayerNorm.forward(out: next?.ln1 ?? a.lnf, mean: next?.ln1Mean ?? a.lnfMean,
-                                  rstd: next?.ln1Rstd ?? a.lnfRstd, residual: s.res3, s.res2, s.fcProj,
+            let res3 = s.res3 + r0 * c
+            timed("residual+layernorm.forward", share: share) {
+                LayerNorm.forward(out: (next?.ln1 ?? a.lnf) + r0 * c, mean: (next?.ln1Mean ?? a.lnfMean) + r0,
+                                  rstd: (next?.ln1Rstd ?? a.lnfRstd) + r0, residual: res3, res2, fcProj.pointer,
                                   weight: params + lnw, bias: params + lnb, rows: n, channels: c, threads: th)
             }
-            x = UnsafePointer(s.res3)
+            x = UnsafePointer(res3)
         }
     }
 

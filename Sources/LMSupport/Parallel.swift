@@ -23,6 +23,13 @@ public struct SendableConstPointer<T>: @unchecked Sendable {
     @inlinable public subscript(i: Int) -> T { pointer[i] }
 }
 
+/// A reference that may cross into `concurrentPerform` closures (see `SendablePointer`): for a
+/// class whose parallel tasks touch disjoint parts of its memory, as the call site documents.
+public struct UncheckedSendable<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
+}
+
 /// A box that lets parallel tasks write results into distinct slots without a lock.
 /// Each task must write only its own index.
 public final class ResultSlots<T>: @unchecked Sendable {

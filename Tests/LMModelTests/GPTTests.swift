@@ -62,6 +62,36 @@ import LMTestSupport
         #expect(a.layout.filter(\.isMatrix).count == 2 + 4 * 4)
     }
 
+    /// On two threads the trunk runs per chunk of whole sequences (256 rows rounded down: 4
+    /// sequences of 64 here, 4 chunks), each through every layer on one thread; on one thread it
+    /// runs over the whole batch. Same logits, loss and gradients, with and without packed
+    /// segments.
+    @Test(arguments: [false, true])
+    func chunkedTrunkEqualsWholeBatch(segmented: Bool) {
+        let config = GPTConfig(layers: 2, heads: 2, channels: 32, context: 64, vocabSize: 50)
+        let batch = 16, time = 64
+        let (x, y) = randomBatch(vocab: 50, batch: batch, time: time, seed: 31)
+        // Two documents per row, cut at a different place in each row.
+        var starts = [Int32]()
+        for b in 0..<batch {
+            for t in 0..<time { starts.append(t < 10 + b ? 0 : Int32(10 + b)) }
+        }
+        let segments: [Int32]? = segmented ? starts : nil
+        func run(threads: Int) -> (loss: Float, logits: [Float], gradients: [Float]) {
+            let model = GPT(config: config, seed: 5)
+            model.threads = threads
+            let loss = model.forward(inputs: x, targets: y, batch: batch, time: time, segmentStarts: segments)
+            let logits = model.logits
+            model.zeroGradients()
+            model.backward()
+            return (loss, logits, model.gradients)
+        }
+        let one = run(threads: 1), two = run(threads: 2)
+        #expect(abs(one.loss - two.loss) < 1e-6)
+        #expect(relativeError(two.logits, one.logits) < 1e-5)
+        #expect(relativeError(two.gradients, one.gradients) < 1e-4)
+    }
+
     /// Whole-model finite-difference check (fp32, central differences with h = 1e-2 on a sample of
     /// parameters from every tensor).
     @Test func wholeModelGradientMatchesFiniteDifferences() {
