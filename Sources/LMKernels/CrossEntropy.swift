@@ -73,7 +73,7 @@ public enum CrossEntropy {
             mv.replace(with: v, where: v .> mv)
             j += 16
         }
-        var m = mv.max()
+        var m = FastMath.horizontalMax(mv)
         while j < n { m = max(m, x[j]); j += 1 }
         let mvec = FastMath.Vector(repeating: m)
         var sv = FastMath.Vector(repeating: 0)

@@ -146,6 +146,18 @@ import LMSupport
         #expect(relativeError(fw[1], means) < 1e-5)
     }
 
+    /// The 16-lane maximum with its largest value in every lane position, and with −∞ lanes.
+    @Test func horizontalMaxFindsEveryLane() {
+        var r = Rand(22)
+        for lane in 0..<16 {
+            var v = FastMath.Vector(repeating: -.infinity)
+            for i in 0..<16 where i % 3 != 0 { v[i] = Float(r.doubles(1)[0]) }
+            v[lane] = 5
+            #expect(FastMath.horizontalMax(v) == 5)
+        }
+        #expect(FastMath.horizontalMax(FastMath.Vector(repeating: -.infinity)) == -.infinity)
+    }
+
     @Test func geluMatchesNaive() {
         var r = Rand(4)
         let n = 40_003  // parallel path and a scalar tail
