@@ -13,7 +13,7 @@ import Testing
         try CLI.ok(["reward", "train", "--checkpoint", t.run, "--data", "prefs.jsonl", "--out", "rm",
                     "--steps", "2", "--batch", "4", "--quiet"], in: w.path, timeout: 120)
         let args = ["ppo", "--policy", "sft", "--reward", "rm", "--prompts", "chat.jsonl", "--eval-prompts", "chat.jsonl",
-                    "--iterations", "2", "--rollouts", "3", "--max-new-tokens", "6", "--epochs", "2", "--json", "--quiet"]
+                    "--iterations", "2", "--rollouts", "3", "--max-new-tokens", "6", "--epochs", "2", "--minibatches", "2", "--json", "--quiet"]
         let r = try CLI.ok(args + ["--out", "ppo"], in: w.path, timeout: 120)
         let obj = try #require(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any], "\(r)")
         let iterations = try #require(obj["iterations"] as? [[String: Any]])

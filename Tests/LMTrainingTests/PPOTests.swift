@@ -74,6 +74,22 @@ import LMTokenizer
         let per: [Float] = [0, 1, 2, 3, 4, 5, 6, 7]
         #expect(b.actions(of: per, row: 0) == [2, 3] && b.actions(of: per, row: 1) == [4])
         #expect(b.positions(from: [[20, 30], [40]]) == [0, 0, 20, 30, 40, 0, 0, 0])
+        // Minibatches: chosen rows in the chosen order, T cut to their longest sequence.
+        let one = b.selecting(rows: [1])
+        #expect(one.batch == 1 && one.time == 1 && one.inputs == [4] && one.targets == [9])
+        #expect(one.actionStart == [0] && one.actionCount == [1])
+        let swapped = b.selecting(rows: [1, 0])
+        #expect(swapped.time == 4 && swapped.inputs == [4, 0, 0, 0, 1, 2, 3, 7])
+        #expect(swapped.targets == [9, -1, -1, -1, -1, -1, 7, 8] && swapped.actionStart == [0, 2])
+    }
+
+    /// The per-token targets of chosen rows follow the rows.
+    @Test func targetsOfAMinibatchFollowItsRows() {
+        let t = PPOTrain.Targets(advantages: [1, 2, 3, 4, 5, 6], oldLogProbs: [-1, -2, -3, -4, -5, -6],
+                                 returns: [10, 20, 30, 40, 50, 60], kl: [0.1, 0.2, 0.3], rowLengths: [2, 1, 3])
+        let s = t.selecting(rows: [2, 0])
+        #expect(s.advantages == [4, 5, 6, 1, 2] && s.oldLogProbs == [-4, -5, -6, -1, -2])
+        #expect(s.returns == [40, 50, 60, 10, 20] && s.kl == [0.3, 0.1] && s.rowLengths == [3, 2])
     }
 }
 
@@ -158,11 +174,36 @@ import LMTokenizer
         }
     }
 
+    /// Minibatches: four policy and value steps per epoch on shuffled quarters of the rollouts;
+    /// the reward still rises and a run repeats itself.
+    @Test func minibatchRunsLearnAndRepeat() throws {
+        let f = try Self.fixture("ppo-minibatch")
+        var params = Self.parameters(f, out: "a", iterations: 12)
+        params.minibatches = 4; params.epochs = 2; params.learningRate = 3e-3
+        let h = try PPOTrain.run(params, reward: Self.asciiReward).iterations
+        let first = h.prefix(3).map(\.meanScore).reduce(0, +) / 3, last = h.suffix(3).map(\.meanScore).reduce(0, +) / 3
+        #expect(last > first + 0.15, "mean score \(first) over the first 3 iterations, \(last) over the last 3")
+        params.outputDirectory = f.dir + "/b"; params.iterations = 2
+        let again = try PPOTrain.run(params, reward: Self.asciiReward).iterations
+        for (x, y) in zip(h.prefix(2), again) {
+            var y = y
+            y.elapsedSeconds = x.elapsedSeconds
+            #expect(x == y)
+        }
+        // The same rollouts (same seed) in one full batch train differently.
+        params.outputDirectory = f.dir + "/c"; params.iterations = 1; params.minibatches = 1
+        let full = try PPOTrain.run(params, reward: Self.asciiReward).iterations
+        #expect(full[0].meanScore == h[0].meanScore && full[0].policyLoss != h[0].policyLoss)
+    }
+
     @Test func badInputIsOneClearError() throws {
         let f = try Self.fixture("ppo-bad")
         var p = Self.parameters(f, out: "x", iterations: 1)
         p.maxNewTokens = 32
         #expect { try PPOTrain.run(p, reward: Self.asciiReward) } throws: { "\($0)".contains("--max-new-tokens must be in 1..<32") }
+        p = Self.parameters(f, out: "m", iterations: 1)
+        p.minibatches = 33
+        #expect { try PPOTrain.run(p, reward: Self.asciiReward) } throws: { "\($0)".contains("--minibatches must be in 1...32") }
         // A policy without the chat tokens.
         let plain = f.dir + "/plain"
         try GPT(config: GPTConfig(layers: 1, heads: 1, channels: 16, context: 16, vocabSize: 257), seed: 1).save(to: plain)

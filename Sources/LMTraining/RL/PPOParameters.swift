@@ -21,6 +21,9 @@ public struct PPOParameters: Sendable {
     public var maxNewTokens = 48
     /// Optimisation passes over each batch of rollouts.
     public var epochs = 4
+    /// Minibatches per epoch: each epoch shuffles the rollouts (seeded) and takes one policy and
+    /// one value step per group of about rollouts/minibatches of them (1 = full-batch steps).
+    public var minibatches = 1
     /// AdamW learning rates of the policy and the value model (no weight decay).
     public var learningRate: Float = 1e-5
     public var valueLearningRate: Float = 1e-4
@@ -51,6 +54,10 @@ public struct PPOParameters: Sendable {
         if iterations < 1 { throw bad("--iterations must be at least 1 (got \(iterations))", "pass --iterations 20, say") }
         if rollouts < 1 { throw bad("--rollouts must be at least 1 (got \(rollouts))", "pass --rollouts 16, say") }
         if epochs < 1 { throw bad("--epochs must be at least 1 (got \(epochs))", "pass --epochs 4, say") }
+        if minibatches < 1 || minibatches > rollouts {
+            throw bad("--minibatches must be in 1...\(rollouts), the rollouts per iteration (got \(minibatches))",
+                      "pass --minibatches 4, say, or more --rollouts")
+        }
         if maxNewTokens < 1 || maxNewTokens >= context {
             throw bad("--max-new-tokens must be in 1..<\(context), the model's context (got \(maxNewTokens))",
                       "pass a smaller --max-new-tokens; the rest of the context holds the prompt")
@@ -74,7 +81,7 @@ public struct PPOIterationStats: Sendable, Equatable, Codable {
     public var meanScore: Float
     /// Mean over responses of Σ_t (ℓ_t − ℓʳᵉᶠ_t): the sampled KL to the starting policy, nats.
     public var meanKL: Float
-    /// Surrogate and value losses of the last epoch.
+    /// Surrogate and value losses of the last epoch (token-weighted means over its minibatches).
     public var policyLoss: Float
     public var valueLoss: Float
     public var clippedFraction: Float

@@ -44,6 +44,25 @@ public struct PPOBatch: Sendable {
         }
     }
 
+    /// Rows `rows` of this batch (in that order) as a batch of their own, T cut to their longest
+    /// sequence.
+    public func selecting(rows: [Int]) -> PPOBatch {
+        var sub = self
+        sub.batch = rows.count
+        sub.time = max(1, rows.map { actionStart[$0] + actionCount[$0] }.max() ?? 1)
+        sub.actionStart = rows.map { actionStart[$0] }
+        sub.actionCount = rows.map { actionCount[$0] }
+        sub.inputs = []
+        sub.targets = []
+        sub.inputs.reserveCapacity(sub.batch * sub.time)
+        sub.targets.reserveCapacity(sub.batch * sub.time)
+        for b in rows {
+            sub.inputs += inputs[(b * time) ..< (b * time + sub.time)]
+            sub.targets += targets[(b * time) ..< (b * time + sub.time)]
+        }
+        return sub
+    }
+
     /// The entries of a (B·T) per-position array at row b's response tokens.
     public func actions(of perPosition: [Float], row b: Int) -> [Float] {
         let s = b * time + actionStart[b]

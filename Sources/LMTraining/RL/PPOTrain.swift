@@ -12,9 +12,10 @@ import LMTokenizer
 /// Each iteration: take the next `rollouts` prompts (a seeded shuffle, reshuffled every pass);
 /// sample one response each (temperature 1, all rollouts at once with the batched KV cache,
 /// `BatchInferenceSession`); score them; compute ℓ (policy), ℓʳᵉᶠ,
-/// values, per-token rewards, GAE advantages (whitened over the batch) and returns; then
-/// `epochs` full-batch AdamW steps of the clipped surrogate on the policy and of the value loss on
-/// the value model, each with the global gradient norm clipped.
+/// values, per-token rewards, GAE advantages (whitened over the whole batch) and returns; then
+/// `epochs` passes of AdamW steps of the clipped surrogate on the policy and of the value loss on
+/// the value model, one of each per minibatch (`minibatches` seeded groups of rollouts per epoch,
+/// default 1 = full batch), each with the global gradient norm clipped.
 /// Run directory: model.safetensors + config.json + vocab.vocab (the tuned policy, a chat model
 /// for `lmkit chat`, written atomically after every iteration), value/ (the value model),
 /// metrics.jsonl (one `PPOIterationStats` per iteration), score.svg (mean score and score − β·KL).
@@ -52,6 +53,7 @@ public enum PPOTrain {
         let valueHyper = AdamWHyperparameters(learningRate: params.valueLearningRate, weightDecay: 0)
         var order = PromptOrder(count: prompts.count, seed: SeededRNG.derive(params.seed, 1))
         var sampler = TokenSampler(SamplingParameters(temperature: 1, seed: SeededRNG.derive(params.seed, 2)))
+        var minibatchOrder = SeededRNG(seed: SeededRNG.derive(params.seed, 4))
         let session = BatchInferenceSession(policy, capacity: params.rollouts)
         var history: [PPOIterationStats] = []
         // The held-out responses of the starting policy, drawn before it changes.
@@ -61,7 +63,7 @@ public enum PPOTrain {
         }
         if !params.quiet {
             printError("ppo: \(prompts.count) prompts, \(params.rollouts) rollouts × \(params.iterations) iterations, " +
-                       "≤ \(params.maxNewTokens) new tokens, \(params.epochs) epochs, β = \(params.klCoefficient), ε = \(params.clip)")
+                       "≤ \(params.maxNewTokens) new tokens, \(params.epochs) epochs × \(params.minibatches) minibatches, β = \(params.klCoefficient), ε = \(params.clip)")
         }
 
         for iteration in 1...params.iterations {
@@ -75,7 +77,7 @@ public enum PPOTrain {
             let targets = estimate(batch, scores: scores, policy: policy, reference: reference, value: value, params: params)
             let (last, valueLoss) = update(batch, targets, policy: policy, value: value, params: params,
                                            policyOptimizer: &policyOptimizer, valueOptimizer: &valueOptimizer,
-                                           policyHyper: policyHyper, valueHyper: valueHyper)
+                                           policyHyper: policyHyper, valueHyper: valueHyper, rng: &minibatchOrder)
             guard last.loss.isFinite, valueLoss.isFinite else {
                 throw LMError.badInput("iteration \(iteration): the loss is not finite (policy \(last.loss), value \(valueLoss))",
                                        fix: "lower --lr or --value-lr; \(run) keeps the policy of the previous iteration")
@@ -127,6 +129,15 @@ public enum PPOTrain {
         var kl: [Float]
         /// Response tokens per row (to scatter per-token arrays back into rows).
         var rowLengths: [Int]
+
+        /// The targets of rows `rows` (in that order), to go with `PPOBatch.selecting(rows:)`.
+        func selecting(rows: [Int]) -> Targets {
+            var starts = [Int](), at = 0
+            for n in rowLengths { starts.append(at); at += n }
+            func pick(_ flat: [Float]) -> [Float] { rows.flatMap { flat[starts[$0] ..< starts[$0] + rowLengths[$0]] } }
+            return Targets(advantages: pick(advantages), oldLogProbs: pick(oldLogProbs), returns: pick(returns),
+                           kl: rows.map { kl[$0] }, rowLengths: rows.map { rowLengths[$0] })
+        }
     }
 
     /// ℓ (policy), ℓʳᵉᶠ and values of `batch`, then per-token rewards, GAE advantages (whitened
@@ -153,38 +164,75 @@ public enum PPOTrain {
                        rowLengths: batch.actionCount)
     }
 
-    /// `params.epochs` full-batch AdamW steps of the clipped surrogate on the policy and of
-    /// ½(V − G)² (mean over tokens) on the value model; returns the last epoch's surrogate and value loss.
+    /// `params.epochs` passes over the batch, each in `params.minibatches` groups of rows (a
+    /// shuffle drawn from `rng` per epoch; one group in row order when there is one): per group one
+    /// AdamW step of the clipped surrogate on the policy and one of ½(V − G)² (mean over the
+    /// group's tokens) on the value model. Returns the last epoch's surrogate and value loss,
+    /// token-weighted means over its groups.
     static func update(_ batch: PPOBatch, _ targets: Targets, policy: GPT, value: GPT, params: PPOParameters,
                        policyOptimizer: inout OptimizerState, valueOptimizer: inout OptimizerState,
-                       policyHyper: AdamWHyperparameters, valueHyper: AdamWHyperparameters) -> (PPOObjective.Surrogate, Float) {
+                       policyHyper: AdamWHyperparameters, valueHyper: AdamWHyperparameters,
+                       rng: inout SeededRNG) -> (PPOObjective.Surrogate, Float) {
+        var last = PPOObjective.Surrogate(loss: 0, tokenWeights: [], clippedFraction: 0, approximateKL: 0)
+        var valueLoss: Float = 0
+        let groups = min(params.minibatches, batch.batch)
+        for _ in 0..<params.epochs {
+            var order = Array(0..<batch.batch)
+            if groups > 1 {
+                for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next(below: i + 1))) }
+            }
+            var epoch = PPOObjective.Surrogate(loss: 0, tokenWeights: [], clippedFraction: 0, approximateKL: 0)
+            var epochValue: Double = 0, epochTokens = 0
+            for g in 0..<groups {
+                let rows = Array(order[(order.count * g / groups) ..< (order.count * (g + 1) / groups)])
+                let sub = groups == 1 ? batch : batch.selecting(rows: rows)
+                let subTargets = groups == 1 ? targets : targets.selecting(rows: rows)
+                let (surrogate, vLoss) = minibatchStep(sub, subTargets, policy: policy, value: value, params: params,
+                                                       policyOptimizer: &policyOptimizer, valueOptimizer: &valueOptimizer,
+                                                       policyHyper: policyHyper, valueHyper: valueHyper)
+                let w = Float(subTargets.advantages.count)
+                epoch.loss += w * surrogate.loss
+                epoch.clippedFraction += w * surrogate.clippedFraction
+                epoch.approximateKL += w * surrogate.approximateKL
+                epochValue += Double(w * vLoss)
+                epochTokens += subTargets.advantages.count
+            }
+            let n = Float(max(1, epochTokens))
+            last = PPOObjective.Surrogate(loss: epoch.loss / n, tokenWeights: [], clippedFraction: epoch.clippedFraction / n,
+                                          approximateKL: epoch.approximateKL / n)
+            valueLoss = Float(epochValue / Double(n))
+        }
+        return (last, valueLoss)
+    }
+
+    /// One AdamW step of the clipped surrogate on the policy and one of ½(V − G)² (mean over the
+    /// tokens) on the value model, over all rows of `batch`.
+    static func minibatchStep(_ batch: PPOBatch, _ targets: Targets, policy: GPT, value: GPT, params: PPOParameters,
+                              policyOptimizer: inout OptimizerState, valueOptimizer: inout OptimizerState,
+                              policyHyper: AdamWHyperparameters, valueHyper: AdamWHyperparameters)
+        -> (PPOObjective.Surrogate, Float) {
         let (b, t) = (batch.batch, batch.time), n = targets.advantages.count
         let rows = { (flat: [Float]) in batch.positions(from: split(flat, lengths: targets.rowLengths)) }
         let actions = { (perPosition: [Float]) in (0..<b).flatMap { batch.actions(of: perPosition, row: $0) } }
-        var last = PPOObjective.Surrogate(loss: 0, tokenWeights: [], clippedFraction: 0, approximateKL: 0)
-        var valueLoss: Float = 0
-        for _ in 0..<params.epochs {
-            policy.zeroGradients()
-            policy.forward(inputs: batch.inputs, targets: batch.targets, batch: b, time: t)
-            last = PPOObjective.surrogate(logProbs: actions(policy.lastTargetLogProbs), oldLogProbs: targets.oldLogProbs,
-                                          advantages: targets.advantages, clip: params.clip)
-            policy.backward(tokenWeights: rows(last.tokenWeights))
-            step(policy, &policyOptimizer, policyHyper, params)
+        policy.zeroGradients()
+        policy.forward(inputs: batch.inputs, targets: batch.targets, batch: b, time: t)
+        let surrogate = PPOObjective.surrogate(logProbs: actions(policy.lastTargetLogProbs), oldLogProbs: targets.oldLogProbs,
+                                               advantages: targets.advantages, clip: params.clip)
+        policy.backward(tokenWeights: rows(surrogate.tokenWeights))
+        step(policy, &policyOptimizer, policyHyper, params)
 
-            value.zeroGradients()
-            let v = actions(value.forwardValues(inputs: batch.inputs, batch: b, time: t))
-            var loss = 0.0
-            var dv = [Float](repeating: 0, count: n)
-            for k in 0..<n {
-                let e = v[k] - targets.returns[k]
-                loss += 0.5 * Double(e * e)
-                dv[k] = e / Float(n)
-            }
-            valueLoss = Float(loss / Double(n))
-            value.backwardValues(rows(dv))
-            step(value, &valueOptimizer, valueHyper, params)
+        value.zeroGradients()
+        let v = actions(value.forwardValues(inputs: batch.inputs, batch: b, time: t))
+        var loss = 0.0
+        var dv = [Float](repeating: 0, count: n)
+        for k in 0..<n {
+            let e = v[k] - targets.returns[k]
+            loss += 0.5 * Double(e * e)
+            dv[k] = e / Float(n)
         }
-        return (last, valueLoss)
+        value.backwardValues(rows(dv))
+        step(value, &valueOptimizer, valueHyper, params)
+        return (surrogate, Float(loss / Double(n)))
     }
 
     /// One sampled response per prompt from `model` (a sampler seeded with `seed`), scored.

@@ -10,8 +10,8 @@ struct PPOCommand: ParsableCommand {
         abstract: "Tune a chat model with PPO against a reward model (RLHF): rollouts, KL penalty to the starting model, value model.",
         discussion: """
             Each iteration samples one response per prompt (temperature 1), scores prompt + response with the
-            reward model (as an HH-RLHF dialogue text), and takes --epochs clipped-surrogate steps on the policy and
-            value-regression steps on a value model that starts from the policy's trunk. The per-token reward is
+            reward model (as an HH-RLHF dialogue text), and takes --epochs passes of clipped-surrogate steps on the policy
+            and value-regression steps (one per --minibatches group of rollouts) on a value model that starts from the policy's trunk. The per-token reward is
             −β·(log π − log π_ref), plus the score on the last token; advantages by GAE(γ, λ).
             --out receives the tuned policy (a chat model for `lmkit chat`, saved after every iteration),
             value/ and metrics.jsonl (mean score, KL to the start, losses, clipped fraction, response length).
@@ -29,6 +29,8 @@ struct PPOCommand: ParsableCommand {
     @Option(help: "Rollouts (prompts) per iteration (default 16).") var rollouts = 16
     @Option(name: .customLong("max-new-tokens"), help: "Response length limit in tokens (default 48).") var maxNewTokens = 48
     @Option(help: "Optimisation passes over each batch of rollouts (default 4).") var epochs = 4
+    @Option(help: "Minibatches per pass: the rollouts are shuffled and each group gets its own policy and value step (default 1, full batch).")
+    var minibatches = 1
     @Option(help: "Policy learning rate (default 1e-5).") var lr: Float = 1e-5
     @Option(name: .customLong("value-lr"), help: "Value-model learning rate (default 1e-4).") var valueLR: Float = 1e-4
     @Option(help: "Clip range ε of the surrogate (default 0.2).") var clip: Float = 0.2
@@ -44,6 +46,7 @@ struct PPOCommand: ParsableCommand {
         var p = PPOParameters(policyCheckpoint: policy, promptsPath: prompts, outputDirectory: out)
         p.evalPromptsPath = evalPrompts
         p.iterations = iterations; p.rollouts = rollouts; p.maxNewTokens = maxNewTokens; p.epochs = epochs
+        p.minibatches = minibatches
         p.learningRate = lr; p.valueLearningRate = valueLR; p.clip = clip; p.klCoefficient = klCoef
         p.gamma = gamma; p.lambda = lambda; p.seed = seed
         p.threads = common.resolvedThreads; p.quiet = common.quiet
