@@ -62,6 +62,30 @@ import LMTokenizer
         }
     }
 
+    /// Value clipping by hand: the clipped term wins only where V' moved past V ± ε_v towards the
+    /// return (no gradient there); and the gradient against central differences.
+    @Test func valueLossClipsMovesPastTheRange() {
+        let v: [Float] = [1, 0, 2], old: [Float] = [0.5, 0.5, 1], g: [Float] = [0, 1, 2.5]
+        let clipped = PPOObjective.valueLoss(values: v, oldValues: old, returns: g, clip: 0.2)
+        #expect(abs(clipped.loss - (0.5 + 0.5 + 0.845) / 3) < 1e-6)
+        #expect(zip(clipped.gradient, [1.0 / 3, -1.0 / 3, 0]).allSatisfy { abs($0 - Float($1)) < 1e-6 })
+        let plain = PPOObjective.valueLoss(values: v, oldValues: old, returns: g, clip: 0)
+        #expect(abs(plain.loss - 0.375) < 1e-6)
+        #expect(zip(plain.gradient, [1.0 / 3, -1.0 / 3, -0.5 / 3]).allSatisfy { abs($0 - Float($1)) < 1e-6 })
+        var rng = SeededRNG(seed: 3)
+        let n = 40
+        let values = (0..<n).map { _ in rng.nextGaussian() }, olds = (0..<n).map { _ in rng.nextGaussian() }
+        let returns = (0..<n).map { _ in rng.nextGaussian() }
+        let base = PPOObjective.valueLoss(values: values, oldValues: olds, returns: returns, clip: 0.3)
+        for t in 0..<n {
+            var up = values, down = values
+            up[t] += 1e-3; down[t] -= 1e-3
+            let fd = (PPOObjective.valueLoss(values: up, oldValues: olds, returns: returns, clip: 0.3).loss
+                      - PPOObjective.valueLoss(values: down, oldValues: olds, returns: returns, clip: 0.3).loss) / 2e-3
+            #expect(abs(fd - base.gradient[t]) < 2e-4, "token \(t): finite difference \(fd), gradient \(base.gradient[t])")
+        }
+    }
+
     /// Packing: row b's targets are its response tokens, from the last prompt position on.
     @Test func batchPacksResponsesAsTargets() {
         let r = [PPORollout(promptIDs: [1, 2, 3], responseIDs: [7, 8], ended: true),
@@ -86,10 +110,12 @@ import LMTokenizer
     /// The per-token targets of chosen rows follow the rows.
     @Test func targetsOfAMinibatchFollowItsRows() {
         let t = PPOTrain.Targets(advantages: [1, 2, 3, 4, 5, 6], oldLogProbs: [-1, -2, -3, -4, -5, -6],
-                                 returns: [10, 20, 30, 40, 50, 60], kl: [0.1, 0.2, 0.3], rowLengths: [2, 1, 3])
+                                 returns: [10, 20, 30, 40, 50, 60], oldValues: [7, 8, 9, 10, 11, 12], kl: [0.1, 0.2, 0.3],
+                                 rowLengths: [2, 1, 3])
         let s = t.selecting(rows: [2, 0])
         #expect(s.advantages == [4, 5, 6, 1, 2] && s.oldLogProbs == [-4, -5, -6, -1, -2])
         #expect(s.returns == [40, 50, 60, 10, 20] && s.kl == [0.3, 0.1] && s.rowLengths == [3, 2])
+        #expect(s.oldValues == [10, 11, 12, 7, 8])
     }
 }
 
@@ -204,6 +230,8 @@ import LMTokenizer
         p = Self.parameters(f, out: "m", iterations: 1)
         p.minibatches = 33
         #expect { try PPOTrain.run(p, reward: Self.asciiReward) } throws: { "\($0)".contains("--minibatches must be in 1...32") }
+        p.minibatches = 1; p.valueClip = -1
+        #expect { try PPOTrain.run(p, reward: Self.asciiReward) } throws: { "\($0)".contains("--value-clip must be 0 (off) or positive") }
         // A policy without the chat tokens.
         let plain = f.dir + "/plain"
         try GPT(config: GPTConfig(layers: 1, heads: 1, channels: 16, context: 16, vocabSize: 257), seed: 1).save(to: plain)

@@ -19,7 +19,8 @@ import Foundation
 ///     L = (1/N) Σ_t −min(ρ_t·A_t, clip(ρ_t, 1−ε, 1+ε)·A_t)
 ///     ∂L/∂ℓ'_t = −(1/N)·ρ_t·A_t  if the unclipped term is the minimum, else 0
 ///
-/// and the value loss (1/N) Σ_t ½(V'_t − G_t)².
+/// and the value loss (1/N) Σ_t ½(V'_t − G_t)², or with value clipping (ε_v > 0, as OpenAI's
+/// baselines and TRL do) (1/N) Σ_t ½·max((V'_t − G_t)², (V_t + clip(V'_t − V_t, −ε_v, ε_v) − G_t)²).
 ///
 /// Worked example (tested): β = 0.1, γ = 1, λ = 0.5, ℓ = [−1, −2], ℓʳᵉᶠ = [−1.5, −2], V = [0.5, 1],
 /// R = 2 ⇒ r = [−0.05, 2], δ = [0.45, 1], A = [0.95, 1], G = [1.45, 2].
@@ -98,5 +99,33 @@ public enum PPOObjective {
         }
         return Surrogate(loss: Float(loss / Double(n)), tokenWeights: weights,
                          clippedFraction: Float(clipped) / Float(n), approximateKL: Float(kl / Double(n)))
+    }
+
+    /// The value loss over N tokens and its gradient ∂loss/∂V'_t (N each), for new values
+    /// `values` (V'), the values at sampling time `oldValues` (V) and the returns (G), with clip
+    /// range `clip` (0 = no clipping). Where the clipped term is the larger one and V' is outside
+    /// V ± ε_v, the gradient is 0.
+    public static func valueLoss(values: [Float], oldValues: [Float], returns: [Float], clip: Float)
+        -> (loss: Float, gradient: [Float]) {
+        let n = values.count
+        precondition(n > 0 && oldValues.count == n && returns.count == n,
+                     "PPOObjective.valueLoss: one new and old value and one return per token")
+        var loss = 0.0
+        var gradient = [Float](repeating: 0, count: n)
+        for t in 0..<n {
+            let e = values[t] - returns[t]
+            var term = 0.5 * Double(e * e), g = e
+            if clip > 0 {
+                let moved = values[t] - oldValues[t]
+                let clipped = oldValues[t] + min(max(moved, -clip), clip) - returns[t]
+                if clipped * clipped > e * e {
+                    term = 0.5 * Double(clipped * clipped)
+                    g = abs(moved) < clip ? clipped : 0
+                }
+            }
+            loss += term
+            gradient[t] = g / Float(n)
+        }
+        return (Float(loss / Double(n)), gradient)
     }
 }

@@ -29,6 +29,9 @@ public struct PPOParameters: Sendable {
     public var valueLearningRate: Float = 1e-4
     /// ε of the clipped surrogate.
     public var clip: Float = 0.2
+    /// ε_v of the clipped value loss (`PPOObjective.valueLoss`; 0 = unclipped). In the value
+    /// model's units (reward-model scores).
+    public var valueClip: Float = 0.2
     /// β of the per-token KL penalty to the starting policy.
     public var klCoefficient: Float = 0.05
     /// γ and λ of the advantage estimate.
@@ -66,6 +69,9 @@ public struct PPOParameters: Sendable {
             throw bad("--lr and --value-lr must be positive (got \(learningRate), \(valueLearningRate))", "pass --lr 1e-5 --value-lr 1e-4, say")
         }
         if !(clip > 0 && clip < 1) { throw bad("--clip must be in (0, 1) (got \(clip))", "0.2 is the usual value") }
+        if !(valueClip >= 0) || !valueClip.isFinite {
+            throw bad("--value-clip must be 0 (off) or positive (got \(valueClip))", "0.2 is the usual value")
+        }
         if !(klCoefficient >= 0) { throw bad("--kl-coef must be 0 or more (got \(klCoefficient))", "0.05 is a usual value") }
         if !(gamma > 0 && gamma <= 1) || !(lambda >= 0 && lambda <= 1) {
             throw bad("--gamma must be in (0, 1] and --lambda in [0, 1] (got \(gamma), \(lambda))", "the usual values are 1 and 0.95")

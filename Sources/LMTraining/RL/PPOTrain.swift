@@ -123,8 +123,9 @@ public enum PPOTrain {
 
     /// What the updates of one batch train towards, over its N response tokens in row order.
     struct Targets {
-        /// Whitened GAE advantages, the sampling policy's log-probabilities, value targets (N each).
-        var advantages: [Float], oldLogProbs: [Float], returns: [Float]
+        /// Whitened GAE advantages, the sampling policy's log-probabilities, value targets and the
+        /// value model's values at sampling time (N each).
+        var advantages: [Float], oldLogProbs: [Float], returns: [Float], oldValues: [Float]
         /// Per row: Σ_t (ℓ_t − ℓʳᵉᶠ_t), the sampled KL to the reference, nats.
         var kl: [Float]
         /// Response tokens per row (to scatter per-token arrays back into rows).
@@ -136,7 +137,7 @@ public enum PPOTrain {
             for n in rowLengths { starts.append(at); at += n }
             func pick(_ flat: [Float]) -> [Float] { rows.flatMap { flat[starts[$0] ..< starts[$0] + rowLengths[$0]] } }
             return Targets(advantages: pick(advantages), oldLogProbs: pick(oldLogProbs), returns: pick(returns),
-                           kl: rows.map { kl[$0] }, rowLengths: rows.map { rowLengths[$0] })
+                           oldValues: pick(oldValues), kl: rows.map { kl[$0] }, rowLengths: rows.map { rowLengths[$0] })
         }
     }
 
@@ -150,24 +151,24 @@ public enum PPOTrain {
         reference.forward(inputs: batch.inputs, targets: batch.targets, batch: b, time: t)
         let ref = reference.lastTargetLogProbs
         let values = value.forwardValues(inputs: batch.inputs, batch: b, time: t)
-        var advantages: [Float] = [], returns: [Float] = [], oldFlat: [Float] = [], kl: [Float] = []
+        var advantages: [Float] = [], returns: [Float] = [], oldFlat: [Float] = [], oldValues: [Float] = [], kl: [Float] = []
         for row in 0..<b {
             let l = batch.actions(of: old, row: row), lr = batch.actions(of: ref, row: row)
             let r = PPOObjective.tokenRewards(score: scores[row], logProbs: l, referenceLogProbs: lr,
                                               klCoefficient: params.klCoefficient)
-            let (a, g) = PPOObjective.advantages(rewards: r, values: batch.actions(of: values, row: row),
-                                                 gamma: params.gamma, lambda: params.lambda)
-            advantages += a; returns += g; oldFlat += l
+            let v = batch.actions(of: values, row: row)
+            let (a, g) = PPOObjective.advantages(rewards: r, values: v, gamma: params.gamma, lambda: params.lambda)
+            advantages += a; returns += g; oldFlat += l; oldValues += v
             kl.append(zip(l, lr).reduce(0) { $0 + $1.0 - $1.1 })
         }
-        return Targets(advantages: PPOObjective.whiten(advantages), oldLogProbs: oldFlat, returns: returns, kl: kl,
-                       rowLengths: batch.actionCount)
+        return Targets(advantages: PPOObjective.whiten(advantages), oldLogProbs: oldFlat, returns: returns,
+                       oldValues: oldValues, kl: kl, rowLengths: batch.actionCount)
     }
 
     /// `params.epochs` passes over the batch, each in `params.minibatches` groups of rows (a
     /// shuffle drawn from `rng` per epoch; one group in row order when there is one): per group one
     /// AdamW step of the clipped surrogate on the policy and one of ½(V − G)² (mean over the
-    /// group's tokens) on the value model. Returns the last epoch's surrogate and value loss,
+    /// group's tokens, clipped per `params.valueClip`) on the value model. Returns the last epoch's surrogate and value loss,
     /// token-weighted means over its groups.
     static func update(_ batch: PPOBatch, _ targets: Targets, policy: GPT, value: GPT, params: PPOParameters,
                        policyOptimizer: inout OptimizerState, valueOptimizer: inout OptimizerState,
@@ -223,16 +224,12 @@ public enum PPOTrain {
 
         value.zeroGradients()
         let v = actions(value.forwardValues(inputs: batch.inputs, batch: b, time: t))
-        var loss = 0.0
-        var dv = [Float](repeating: 0, count: n)
-        for k in 0..<n {
-            let e = v[k] - targets.returns[k]
-            loss += 0.5 * Double(e * e)
-            dv[k] = e / Float(n)
-        }
+        let (valueLoss, dv) = PPOObjective.valueLoss(values: v, oldValues: targets.oldValues, returns: targets.returns,
+                                                     clip: params.valueClip)
+        precondition(dv.count == n)
         value.backwardValues(rows(dv))
         step(value, &valueOptimizer, valueHyper, params)
-        return (surrogate, Float(loss / Double(n)))
+        return (surrogate, valueLoss)
     }
 
     /// One sampled response per prompt from `model` (a sampler seeded with `seed`), scored.

@@ -34,6 +34,8 @@ struct PPOCommand: ParsableCommand {
     @Option(help: "Policy learning rate (default 1e-5).") var lr: Float = 1e-5
     @Option(name: .customLong("value-lr"), help: "Value-model learning rate (default 1e-4).") var valueLR: Float = 1e-4
     @Option(help: "Clip range ε of the surrogate (default 0.2).") var clip: Float = 0.2
+    @Option(name: .customLong("value-clip"), help: "Clip range of the value loss around the values at sampling time, in reward units (default 0.2; 0 = off).")
+    var valueClip: Float = 0.2
     @Option(name: .customLong("kl-coef"), help: "β of the per-token KL penalty to the starting policy (default 0.05).")
     var klCoef: Float = 0.05
     @Option(help: "Discount γ (default 1).") var gamma: Float = 1
@@ -47,7 +49,7 @@ struct PPOCommand: ParsableCommand {
         p.evalPromptsPath = evalPrompts
         p.iterations = iterations; p.rollouts = rollouts; p.maxNewTokens = maxNewTokens; p.epochs = epochs
         p.minibatches = minibatches
-        p.learningRate = lr; p.valueLearningRate = valueLR; p.clip = clip; p.klCoefficient = klCoef
+        p.learningRate = lr; p.valueLearningRate = valueLR; p.clip = clip; p.valueClip = valueClip; p.klCoefficient = klCoef
         p.gamma = gamma; p.lambda = lambda; p.seed = seed
         p.threads = common.resolvedThreads; p.quiet = common.quiet
         let scorer = try RewardScorer(checkpoint: reward, threads: p.threads)
