@@ -3,9 +3,12 @@ import LMSupport
 /// GELU, tanh approximation (GPT-2's `gelu_new`, PyTorch `approximate="tanh"`):
 /// gelu(x) = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
 ///
-/// Performance notes: element-wise, parallel over ranges, 16 lanes at a time with
-/// `FastMath.tanh`; the scalar `tanhf` loop was ~10× slower and made GELU the largest
-/// non-matmul kernel.
+/// Performance notes: element-wise, parallel over ranges, 16 lanes at a time; the scalar `tanhf`
+/// loop was ~10× slower and made GELU the largest non-matmul kernel. The vector loops use the
+/// identity ½·(1 + tanh u) = σ(2u) = 1/(1 + e^(−2u)), one exp and one division, instead of
+/// `FastMath.tanh` and its extra operations: `lmkit-bench kernels` (one thread, 3 interleaved
+/// runs) forward 0.65 → 0.52 ns/element, backward 0.88 → 0.76; `tiny` step ~140.9 → ~137.7 ms
+/// (4 interleaved pairs). The scalar tails keep the tanh form.
 public enum GELU {
     static let k: Float = 0.797_884_560_802_865_4 // √(2/π)
     static let a: Float = 0.044715
@@ -18,8 +21,9 @@ public enum GELU {
             var i = lo
             while i + 16 <= hi {
                 let v = UnsafeRawPointer(x.pointer + i).loadUnaligned(as: FastMath.Vector.self)
-                let t = FastMath.tanh(k * (v + a * v * v * v))
-                UnsafeMutableRawPointer(o.pointer + i).storeBytes(of: 0.5 * v * (1 + t), as: FastMath.Vector.self)
+                // 0.5·v·(1 + tanh(u)) = v·σ(2u) = v / (1 + e^(−2u))
+                let e = FastMath.exp(-2 * k * (v + a * v * v * v))
+                UnsafeMutableRawPointer(o.pointer + i).storeBytes(of: v / (1 + e), as: FastMath.Vector.self)
                 i += 16
             }
             while i < hi {
@@ -39,9 +43,10 @@ public enum GELU {
             while i + 16 <= hi {
                 let v = UnsafeRawPointer(x.pointer + i).loadUnaligned(as: FastMath.Vector.self)
                 let gv = UnsafeRawPointer(g.pointer + i).loadUnaligned(as: FastMath.Vector.self)
-                let t = FastMath.tanh(k * (v + a * v * v * v))
-                let sech2 = 1 - t * t
-                let local = 0.5 * (1 + t) + 0.5 * v * sech2 * k * (1 + 3 * a * v * v)
+                // With σ = σ(2u): 0.5·(1 + tanh u) = σ and 1 − tanh²u = 4σ(1 − σ).
+                let v2 = v * v
+                let sig = 1 / (1 + FastMath.exp(-2 * k * (v + a * v2 * v)))
+                let local = sig + 2 * k * v * sig * (1 - sig) * (1 + 3 * a * v2)
                 UnsafeMutableRawPointer(d.pointer + i).storeBytes(of: gv * local, as: FastMath.Vector.self)
                 i += 16
             }

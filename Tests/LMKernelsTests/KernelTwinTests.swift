@@ -170,6 +170,22 @@ import LMSupport
             GELU.backward(dinp: p[0], inp: p[1], dout: p[2], count: n, threads: 2)
         }[0]
         #expect(relativeError(d, GELU.backwardNaive(inp: x, dout: dout)) < 2e-6)
+        // Far tails (e^(−2u) clamped): gelu → 0 and x, its slope → 0 and 1, all finite; 16 values
+        // so that they run in the vector loop.
+        let tails: [Double] = [-90, -40, -20, -12, -9, -6, -4, 0, 4, 6, 9, 12, 20, 40, 90, 1e4]
+        let ones = [Double](repeating: 1, count: tails.count)
+        let ft = withPointers([[Float](repeating: 0, count: 16), floats(tails)]) { p in
+            GELU.forward(out: p[0], inp: p[1], count: 16, threads: 1)
+        }[0]
+        let dt = withPointers([[Float](repeating: 0, count: 16), floats(tails), floats(ones)]) { p in
+            GELU.backward(dinp: p[0], inp: p[1], dout: p[2], count: 16, threads: 1)
+        }[0]
+        for (i, (f, e)) in zip(ft, GELU.forwardNaive(tails)).enumerated() {
+            #expect(f.isFinite && abs(Double(f) - e) <= 1e-6 * max(1, abs(e)), "gelu(\(tails[i])) = \(f), expected \(e)")
+        }
+        for (i, (g, e)) in zip(dt, GELU.backwardNaive(inp: tails, dout: ones)).enumerated() {
+            #expect(g.isFinite && abs(Double(g) - e) <= 1e-5, "gelu'(\(tails[i])) = \(g), expected \(e)")
+        }
     }
 
     /// The last case packs documents into each row (segment starts at the cuts): attention stays
