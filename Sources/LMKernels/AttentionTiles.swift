@@ -16,13 +16,6 @@ enum AttentionTiles {
     /// Output rows per block.
     static let rows = 4
 
-    @inline(__always)
-    static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-
-    @inline(__always)
-    static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
-    }
 
     /// Loads one float of every 64-byte line of x[r·ld + p·partStride + (0..<width)] for each row
     /// r < rows and part p < parts, and writes their sum to `sink[0]` (the caller overwrites it
@@ -78,17 +71,17 @@ enum AttentionTiles {
             var a0 = V(), a1 = V(), a2 = V(), a3 = V()
             var pp = panel + j
             for d in 0..<depth {
-                let y = load(pp)
+                let y = FastMath.load(pp)
                 a0 = a0.addingProduct(V(repeating: x0[d]), y)
                 a1 = a1.addingProduct(V(repeating: x1[d]), y)
                 a2 = a2.addingProduct(V(repeating: x2[d]), y)
                 a3 = a3.addingProduct(V(repeating: x3[d]), y)
                 pp += ldp
             }
-            store(alpha * a0, s + j)
-            if valid > 1 { store(alpha * a1, s + (lds &+ j)) }
-            if valid > 2 { store(alpha * a2, s + (2 &* lds &+ j)) }
-            if valid > 3 { store(alpha * a3, s + (3 &* lds &+ j)) }
+            FastMath.store(alpha * a0, s + j)
+            if valid > 1 { FastMath.store(alpha * a1, s + (lds &+ j)) }
+            if valid > 2 { FastMath.store(alpha * a2, s + (2 &* lds &+ j)) }
+            if valid > 3 { FastMath.store(alpha * a3, s + (3 &* lds &+ j)) }
             j &+= 16
         }
         while j < cols {
@@ -115,17 +108,17 @@ enum AttentionTiles {
             var a0 = V(), a1 = V(), a2 = V(), a3 = V()
             var zp = z + d
             for j in 0..<n {
-                let y = load(zp)
+                let y = FastMath.load(zp)
                 a0 = a0.addingProduct(V(repeating: w0[j]), y)
                 a1 = a1.addingProduct(V(repeating: w1[j]), y)
                 a2 = a2.addingProduct(V(repeating: w2[j]), y)
                 a3 = a3.addingProduct(V(repeating: w3[j]), y)
                 zp += ldz
             }
-            store(alpha * a0, out + d)
-            if valid > 1 { store(alpha * a1, out + (ldo &+ d)) }
-            if valid > 2 { store(alpha * a2, out + (2 &* ldo &+ d)) }
-            if valid > 3 { store(alpha * a3, out + (3 &* ldo &+ d)) }
+            FastMath.store(alpha * a0, out + d)
+            if valid > 1 { FastMath.store(alpha * a1, out + (ldo &+ d)) }
+            if valid > 2 { FastMath.store(alpha * a2, out + (2 &* ldo &+ d)) }
+            if valid > 3 { FastMath.store(alpha * a3, out + (3 &* ldo &+ d)) }
             d &+= 16
         }
         while d < depth {
@@ -154,7 +147,7 @@ enum AttentionTiles {
             var zp = z + (from &* ldz &+ d)
             var wp = w + from &* ldw
             for _ in from..<n {
-                let y = load(zp)
+                let y = FastMath.load(zp)
                 a0 = a0.addingProduct(V(repeating: wp[c0]), y)
                 a1 = a1.addingProduct(V(repeating: wp[c1]), y)
                 a2 = a2.addingProduct(V(repeating: wp[c2]), y)
@@ -162,10 +155,10 @@ enum AttentionTiles {
                 zp += ldz
                 wp += ldw
             }
-            store(a0, out + d)
-            if valid > 1 { store(a1, out + (ldo &+ d)) }
-            if valid > 2 { store(a2, out + (2 &* ldo &+ d)) }
-            if valid > 3 { store(a3, out + (3 &* ldo &+ d)) }
+            FastMath.store(a0, out + d)
+            if valid > 1 { FastMath.store(a1, out + (ldo &+ d)) }
+            if valid > 2 { FastMath.store(a2, out + (2 &* ldo &+ d)) }
+            if valid > 3 { FastMath.store(a3, out + (3 &* ldo &+ d)) }
             d &+= 16
         }
         while d < depth {

@@ -14,6 +14,16 @@
 public enum FastMath {
     public typealias Vector = SIMD16<Float>
 
+    /// 16 floats from `p` (any alignment).
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> Vector { UnsafeRawPointer(p).loadUnaligned(as: Vector.self) }
+
+    /// Stores 16 floats at `p` (any alignment).
+    @inline(__always)
+    static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
+    }
+
     /// The largest lane of `v` (lanes that are NaN are skipped unless all are). `SIMD.max()`
     /// compiles to a scalar loop of compare-and-branch: it was ~40% of the attention softmax's
     /// samples in a profile; this halves the vector twice with vector selects instead.

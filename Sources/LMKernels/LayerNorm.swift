@@ -7,10 +7,10 @@ import LMSupport
 /// over blocks of 128 rows: each block sums its dweight/dbias contributions into its own
 /// partial (2·C floats, in L1), and the partials are added in block order at the end
 /// (deterministic for any thread count). The first version summed dweight/dbias in a second
-/// pass over columns, reading dout and inp again: `tiny`'s nine LayerNorm backwards went from
-/// 4.0–4.3 → 1.8–2.3 ms per step (5 interleaved `lmkit-bench model`
-/// runs). Row reductions use 16-lane partial sums (`Reduce`): a plain float
-/// `for` loop is one dependent add per element.
+/// pass over columns, reading dout and inp again: `tiny`'s nine LayerNorm backwards took
+/// 4.0–4.3 ms per step with it and take 1.8–2.3 ms now (5 interleaved `lmkit-bench model` runs).
+/// Row reductions use 16-lane partial sums (`Reduce`): a plain float `for` loop is one dependent
+/// add per element.
 public enum LayerNorm {
     public static let eps: Float = 1e-5
 
@@ -90,9 +90,9 @@ public enum LayerNorm {
                     var accG = V(repeating: 0), accGX = V(repeating: 0)
                     var i = 0
                     while i + 16 <= c {
-                        let gw = load(gr + i) * load(w.pointer + i)
+                        let gw = FastMath.load(gr + i) * FastMath.load(w.pointer + i)
                         accG += gw
-                        accGX += gw * load(xr + i)
+                        accGX += gw * FastMath.load(xr + i)
                         i += 16
                     }
                     var sumG = accG.sum(), sumGWX = accGX.sum()
@@ -102,10 +102,10 @@ public enum LayerNorm {
                     let vMeanG = V(repeating: meanG), vMeanGX = V(repeating: meanGX)
                     i = 0
                     while i + 16 <= c {
-                        let gv = load(gr + i), xhat = (load(xr + i) - vMu) * vS
-                        store(load(dr + i) + (gv * load(w.pointer + i) - vMeanG - xhat * vMeanGX) * vS, dr + i)
-                        store(load(pw + i) + gv * xhat, pw + i)
-                        store(load(pb + i) + gv, pb + i)
+                        let gv = FastMath.load(gr + i), xhat = (FastMath.load(xr + i) - vMu) * vS
+                        FastMath.store(FastMath.load(dr + i) + (gv * FastMath.load(w.pointer + i) - vMeanG - xhat * vMeanGX) * vS, dr + i)
+                        FastMath.store(FastMath.load(pw + i) + gv * xhat, pw + i)
+                        FastMath.store(FastMath.load(pb + i) + gv, pb + i)
                         i += 16
                     }
                     while i < c {
@@ -130,21 +130,6 @@ public enum LayerNorm {
     /// Rows per partial sum of dweight/dbias in `backward` (fixed, so results do not depend on
     /// the thread count).
     static let backwardBlockRows = 128
-
-    @inline(__always)
-    static func load(_ p: UnsafePointer<Float>) -> FastMath.Vector {
-        UnsafeRawPointer(p).loadUnaligned(as: FastMath.Vector.self)
-    }
-
-    @inline(__always)
-    static func load(_ p: UnsafeMutablePointer<Float>) -> FastMath.Vector {
-        UnsafeRawPointer(p).loadUnaligned(as: FastMath.Vector.self)
-    }
-
-    @inline(__always)
-    static func store(_ v: FastMath.Vector, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: FastMath.Vector.self)
-    }
 
     // MARK: naive twins
 

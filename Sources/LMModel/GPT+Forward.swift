@@ -103,7 +103,7 @@ extension GPT {
 
     /// Embeddings, every block and the final LayerNorm: leaves ln_f(x) in `a.lnf` (B·T, C).
     ///
-    /// With several threads the blocks run per chunk of whole sequences (`trunkChunk`), each
+    /// With several threads the blocks run per chunk of whole sequences (`trunkChunkRows`), each
     /// chunk through every layer on one thread; see `GPT+Forward`'s performance notes.
     func forwardTrunk(_ params: UnsafePointer<Float>, _ a: Activations) {
         let cfg = config, lay = parameterLayout, th = threads

@@ -212,7 +212,7 @@ public enum PPOTrain {
                               policyOptimizer: inout OptimizerState, valueOptimizer: inout OptimizerState,
                               policyHyper: AdamWHyperparameters, valueHyper: AdamWHyperparameters)
         -> (PPOObjective.Surrogate, Float) {
-        let (b, t) = (batch.batch, batch.time), n = targets.advantages.count
+        let (b, t) = (batch.batch, batch.time)
         let rows = { (flat: [Float]) in batch.positions(from: split(flat, lengths: targets.rowLengths)) }
         let actions = { (perPosition: [Float]) in (0..<b).flatMap { batch.actions(of: perPosition, row: $0) } }
         policy.zeroGradients()
@@ -226,7 +226,6 @@ public enum PPOTrain {
         let v = actions(value.forwardValues(inputs: batch.inputs, batch: b, time: t))
         let (valueLoss, dv) = PPOObjective.valueLoss(values: v, oldValues: targets.oldValues, returns: targets.returns,
                                                      clip: params.valueClip)
-        precondition(dv.count == n)
         value.backwardValues(rows(dv))
         step(value, &valueOptimizer, valueHyper, params)
         return (surrogate, valueLoss)
