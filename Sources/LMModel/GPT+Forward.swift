@@ -118,6 +118,8 @@ extension GPT {
             forwardTrunkRows(params, a, firstSequence: 0, sequences: b, threads: th, share: 1)
             return
         }
+        // Chunk k writes only the rows of its sequences in every activation buffer (and their
+        // (NH, T, T) slices of att); the model and the parameters are only read.
         let model = UncheckedSendable(self), acts = UncheckedSendable(a), p = SendableConstPointer(params)
         let share = 1 / Double(th)
         Parallel.forEach(chunks, threads: th) { k in
