@@ -192,24 +192,21 @@ public enum Matmul {
         let dWeight: @Sendable () -> Void
         let dip = dinp.map { SendablePointer($0) }, dwp = dweight.map { SendablePointer($0) }
         let g = SendableConstPointer(dout), x = SendableConstPointer(inp), w = SendableConstPointer(weight)
+        // dX = dout · Wᵀ: W (C, OC) is read transposed, W (OC, C) as it is.
+        let transW = layout == .inputMajor, ldw = transW ? oc : c
+        dInput = {
+            guard let dip else { return }
+            parallelGemm(transA: false, transB: transW, m: n, n: c, k: oc, a: g.pointer, lda: oc, b: w.pointer,
+                         ldb: ldw, beta: inBeta, c: dip.pointer, ldc: c, epilogue: inputEpilogue, threads: half)
+        }
         switch layout {
         case .inputMajor:
-            dInput = {
-                guard let dip else { return }
-                parallelGemm(transA: false, transB: true, m: n, n: c, k: oc, a: g.pointer, lda: oc, b: w.pointer,
-                             ldb: oc, beta: inBeta, c: dip.pointer, ldc: c, epilogue: inputEpilogue, threads: half)
-            }
             dWeight = {
                 guard let dwp else { return }
                 parallelGemm(transA: true, transB: false, m: c, n: oc, k: n, a: x.pointer, lda: c, b: g.pointer,
                              ldb: oc, beta: 1, c: dwp.pointer, ldc: oc, threads: gemmThreads - half)
             }
         case .outputMajor:
-            dInput = {
-                guard let dip else { return }
-                parallelGemm(transA: false, transB: false, m: n, n: c, k: oc, a: g.pointer, lda: oc, b: w.pointer,
-                             ldb: c, beta: inBeta, c: dip.pointer, ldc: c, epilogue: inputEpilogue, threads: half)
-            }
             dWeight = {
                 guard let dwp else { return }
                 parallelGemm(transA: true, transB: false, m: oc, n: c, k: n, a: g.pointer, lda: oc, b: x.pointer,
@@ -224,14 +221,13 @@ public enum Matmul {
             // dX and its epilogue cost more than dW (GELU's backward follows `mlp.c_proj`'s dX):
             // both tasks take dX row blocks from a shared counter, task 1 after dW and dbias.
             let rowsPerBlock = epilogueRows, blocks = (n + rowsPerBlock - 1) / rowsPerBlock
-            let transB = layout == .inputMajor, ldb = transB ? oc : c
             let counter = WorkCounter()
             Parallel.forEach(2, threads: 2) { i in
                 if i == 1 { dWeight(); dBias(1) }
                 while case let block = counter.next(), block < blocks {
                     let r0 = block * rowsPerBlock, r1 = min(n, r0 + rowsPerBlock)
-                    gemm(transA: false, transB: transB, m: r1 - r0, n: c, k: oc, a: g.pointer + r0 * oc, lda: oc,
-                         b: w.pointer, ldb: ldb, beta: inBeta, c: dip.pointer + r0 * c, ldc: c)
+                    gemm(transA: false, transB: transW, m: r1 - r0, n: c, k: oc, a: g.pointer + r0 * oc, lda: oc,
+                         b: w.pointer, ldb: ldw, beta: inBeta, c: dip.pointer + r0 * c, ldc: c)
                     inputEpilogue(r0, r1, 1)
                 }
             }

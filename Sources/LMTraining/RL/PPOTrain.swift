@@ -75,11 +75,11 @@ public enum PPOTrain {
             // 2. Log-probabilities, values, advantages; 3. the policy and value updates.
             let batch = PPOBatch(rollouts, padID: template.endID)
             let targets = estimate(batch, scores: scores, policy: policy, reference: reference, value: value, params: params)
-            let (last, valueLoss) = update(batch, targets, policy: policy, value: value, params: params,
+            let (policyLoss, clippedFraction, valueLoss) = update(batch, targets, policy: policy, value: value, params: params,
                                            policyOptimizer: &policyOptimizer, valueOptimizer: &valueOptimizer,
                                            policyHyper: policyHyper, valueHyper: valueHyper, rng: &minibatchOrder)
-            guard last.loss.isFinite, valueLoss.isFinite else {
-                throw LMError.badInput("iteration \(iteration): the loss is not finite (policy \(last.loss), value \(valueLoss))",
+            guard policyLoss.isFinite, valueLoss.isFinite else {
+                throw LMError.badInput("iteration \(iteration): the loss is not finite (policy \(policyLoss), value \(valueLoss))",
                                        fix: "lower --lr or --value-lr; \(run) keeps the policy of the previous iteration")
             }
             let b = batch.batch, tokens = targets.advantages.count
@@ -87,7 +87,7 @@ public enum PPOTrain {
             // 4. Record and save.
             let stats = PPOIterationStats(
                 iteration: iteration, meanScore: scores.reduce(0, +) / Float(b), meanKL: targets.kl.reduce(0, +) / Float(b),
-                policyLoss: last.loss, valueLoss: valueLoss, clippedFraction: last.clippedFraction,
+                policyLoss: policyLoss, valueLoss: valueLoss, clippedFraction: clippedFraction,
                 meanResponseTokens: Float(tokens) / Float(b),
                 endedFraction: Float(rollouts.filter(\.ended).count) / Float(b),
                 elapsedSeconds: Date().timeIntervalSince(started))
@@ -173,37 +173,31 @@ public enum PPOTrain {
     static func update(_ batch: PPOBatch, _ targets: Targets, policy: GPT, value: GPT, params: PPOParameters,
                        policyOptimizer: inout OptimizerState, valueOptimizer: inout OptimizerState,
                        policyHyper: AdamWHyperparameters, valueHyper: AdamWHyperparameters,
-                       rng: inout SeededRNG) -> (PPOObjective.Surrogate, Float) {
-        var last = PPOObjective.Surrogate(loss: 0, tokenWeights: [], clippedFraction: 0, approximateKL: 0)
-        var valueLoss: Float = 0
+                       rng: inout SeededRNG) -> (policyLoss: Float, clippedFraction: Float, valueLoss: Float) {
         let groups = min(params.minibatches, batch.batch)
+        // Token-weighted sums over the current epoch's groups: surrogate loss, clipped tokens, value loss.
+        var sums = (policy: 0.0, clipped: 0.0, value: 0.0)
         for _ in 0..<params.epochs {
             var order = Array(0..<batch.batch)
             if groups > 1 {
                 for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next(below: i + 1))) }
             }
-            var epoch = PPOObjective.Surrogate(loss: 0, tokenWeights: [], clippedFraction: 0, approximateKL: 0)
-            var epochValue: Double = 0, epochTokens = 0
+            sums = (0, 0, 0)
             for g in 0..<groups {
                 let rows = Array(order[(order.count * g / groups) ..< (order.count * (g + 1) / groups)])
                 let sub = groups == 1 ? batch : batch.selecting(rows: rows)
                 let subTargets = groups == 1 ? targets : targets.selecting(rows: rows)
-                let (surrogate, vLoss) = minibatchStep(sub, subTargets, policy: policy, value: value, params: params,
-                                                       policyOptimizer: &policyOptimizer, valueOptimizer: &valueOptimizer,
-                                                       policyHyper: policyHyper, valueHyper: valueHyper)
-                let w = Float(subTargets.advantages.count)
-                epoch.loss += w * surrogate.loss
-                epoch.clippedFraction += w * surrogate.clippedFraction
-                epoch.approximateKL += w * surrogate.approximateKL
-                epochValue += Double(w * vLoss)
-                epochTokens += subTargets.advantages.count
+                let (surrogate, valueLoss) = minibatchStep(sub, subTargets, policy: policy, value: value, params: params,
+                                                           policyOptimizer: &policyOptimizer, valueOptimizer: &valueOptimizer,
+                                                           policyHyper: policyHyper, valueHyper: valueHyper)
+                let w = Double(subTargets.advantages.count)
+                sums.policy += w * Double(surrogate.loss)
+                sums.clipped += w * Double(surrogate.clippedFraction)
+                sums.value += w * Double(valueLoss)
             }
-            let n = Float(max(1, epochTokens))
-            last = PPOObjective.Surrogate(loss: epoch.loss / n, tokenWeights: [], clippedFraction: epoch.clippedFraction / n,
-                                          approximateKL: epoch.approximateKL / n)
-            valueLoss = Float(epochValue / Double(n))
         }
-        return (last, valueLoss)
+        let n = Double(max(1, targets.advantages.count))
+        return (Float(sums.policy / n), Float(sums.clipped / n), Float(sums.value / n))
     }
 
     /// One AdamW step of the clipped surrogate on the policy and one of ½(V − G)² (mean over the
