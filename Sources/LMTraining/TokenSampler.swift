@@ -41,6 +41,8 @@ public struct TokenSampler: Sendable {
     public let parameters: SamplingParameters
     /// The RNG; its state advances by one draw per sampled token.
     public var rng: SeededRNG
+    /// Unnormalised probabilities of the unfiltered draw, reused from token to token (V doubles).
+    private var weights: [Double] = []
 
     public init(_ parameters: SamplingParameters) {
         self.parameters = parameters
@@ -81,12 +83,16 @@ public struct TokenSampler: Sendable {
         if parameters.temperature > 0 && parameters.topK == nil && (parameters.topP ?? 1) >= 1 && !logits.isEmpty {
             let invT = 1 / parameters.temperature
             let top = Double(logits.max()!)
-            let probs = logits.map { exp((Double($0) - top) * invT) }
-            let sum = probs.reduce(0, +)
+            if weights.count != logits.count { weights = [Double](repeating: 0, count: logits.count) }
+            var sum = 0.0
+            for i in logits.indices {
+                weights[i] = exp((Double(logits[i]) - top) * invT)
+                sum += weights[i]
+            }
             let u = rng.nextDouble() * sum
             var cumulative = 0.0
-            for i in probs.indices {
-                cumulative += probs[i]
+            for i in weights.indices {
+                cumulative += weights[i]
                 if u < cumulative { return i }
             }
             return logits.count - 1
