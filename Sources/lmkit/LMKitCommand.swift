@@ -36,6 +36,12 @@ struct LMKit: ParsableCommand {
     ]
 }
 
+/// How a command that ran without error ended; `main` turns `.interrupted` into exit status 130.
+enum RunOutcome {
+    /// Set by the training commands when Ctrl-C/SIGTERM stopped the run early (after its checkpoint).
+    nonisolated(unsafe) static var interrupted = false
+}
+
 /// Options every long-running command shares.
 struct CommonOptions: ParsableArguments {
     @Flag(name: .long, help: "Do not print progress on stderr.")

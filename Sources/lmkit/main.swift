@@ -4,7 +4,8 @@ import LMKernels
 import LMSupport
 
 // Entry point: library errors (`LMError`) become one line on stderr and exit code 1;
-// argument errors keep ArgumentParser's usage message (exit code 64).
+// argument errors keep ArgumentParser's usage message (exit code 64); a run stopped by
+// Ctrl-C/SIGTERM exits 130 after its checkpoint.
 // Commands that multiply matrices first get OpenBLAS's faster kernel set for this CPU, if
 // there is one (a re-execution with OPENBLAS_CORETYPE set; see BLASKernelChoice).
 if CommandLine.arguments.count > 1,
@@ -17,6 +18,9 @@ do {
     var command = try LMKit.parseAsRoot()
     try command.run()
     StandardOutput.shared.flush()
+    // A run stopped by Ctrl-C (or SIGTERM) has checkpointed and printed its summary, but did
+    // not finish: exit 130 like any interrupted program, so `lmkit pretrain … && next` stops.
+    if RunOutcome.interrupted { exit(130) }
 } catch let error as LMError {
     StandardOutput.shared.flush()
     printError("lmkit: error: \(error)")

@@ -226,7 +226,8 @@ struct TinyRunError: Error, CustomStringConvertible, Sendable {
                            in: w.path, mentioning: ["gpt2.vocab"])
     }
 
-    /// Ctrl-C during pretraining writes a complete checkpoint (no temp file left) that eval reads.
+    /// Ctrl-C during pretraining writes a complete checkpoint (no temp file left) that eval reads,
+    /// prints the summary and exits 130 (interrupted), not 0.
     @Test func interruptWritesACompleteCheckpoint() throws {
         let t = try TinyRun.get()
         let w = Workspace()
@@ -251,6 +252,7 @@ struct TinyRunError: Error, CustomStringConvertible, Sendable {
         killer.cancel()
         let err = String(decoding: try w.read("err.txt"), as: UTF8.self)
         #expect(process.terminationReason == .exit, "ended by itself after SIGINT, not by a signal: \(err)")
+        #expect(process.terminationStatus == 130, "an interrupted run exits 130: \(err)")
         #expect(String(decoding: try w.read("out.txt"), as: UTF8.self).contains("stop interrupted"), "\(err)")
         #expect(BadInput.tempFiles(in: w.path).isEmpty, "no temp files left")
         for m in BadInput.crashMarkers { #expect(!err.contains(m)) }

@@ -40,6 +40,19 @@ import Testing
         try BadInput.check(["ppo", "--policy", "sft", "--reward", "rm", "--prompts", "chat.jsonl", "--out", "x"],
                            in: w.path, mentioning: ["--max-new-tokens must be in 1..<16"], noOutput: ["x/model.safetensors"])
         try BadInput.check(["ppo", "--policy", "sft", "--reward", "rm", "--prompts", "chat.jsonl", "--out", "ppo"],
-                           in: w.path, mentioning: ["already holds a model"])
+                           in: w.path, mentioning: ["already holds a model", "--resume"])
+
+        // --resume: the run's own options are used; one more iteration extends it, and a run that
+        // is done, a run that does not exist or another option each give one line.
+        let resumed = try CLI.ok(["ppo", "--policy", "sft", "--reward", "rm", "--prompts", "chat.jsonl", "--out", "ppo",
+                                  "--resume", "--iterations", "3", "--json", "--quiet"], in: w.path, timeout: 120)
+        let more = try #require(try JSONSerialization.jsonObject(with: resumed.stdout) as? [String: Any], "\(resumed)")
+        #expect((more["iterations"] as? [[String: Any]])?.count == 3)
+        try BadInput.check(["ppo", "--policy", "sft", "--reward", "rm", "--prompts", "chat.jsonl", "--out", "ppo", "--resume"],
+                           in: w.path, mentioning: ["already did its 3 iterations", "--iterations"])
+        try BadInput.check(["ppo", "--policy", "sft", "--reward", "rm", "--prompts", "chat.jsonl", "--out", "ppo", "--resume",
+                            "--iterations", "4", "--clip", "0.3"], in: w.path, mentioning: ["--clip 0.2 (now 0.3)"])
+        try BadInput.check(["ppo", "--policy", "sft", "--reward", "rm", "--prompts", "chat.jsonl", "--out", "nothing", "--resume"],
+                           in: w.path, mentioning: ["nothing", "ppo_state.json is missing"], noOutput: ["nothing"])
     }
 }

@@ -222,6 +222,45 @@ import LMTokenizer
         #expect(full[0].meanScore == h[0].meanScore && full[0].policyLoss != h[0].policyLoss)
     }
 
+    /// Stopped after iteration 2 (as Ctrl-C stops it) and resumed, a run gives the same iterations,
+    /// evaluation and bytes of both models and both optimizers as one that ran straight through.
+    @Test func resumeContinuesExactly() throws {
+        let f = try Self.fixture("ppo-resume")
+        var straight = Self.parameters(f, out: "a", iterations: 4)
+        straight.minibatches = 2; straight.epochs = 2; straight.evalPromptsPath = f.heldOut
+        let a = try PPOTrain.run(straight, reward: Self.asciiReward)
+        var split = straight
+        split.outputDirectory = f.dir + "/b"
+        split.stopRequested = { $0 == 2 }
+        let first = try PPOTrain.run(split, reward: Self.asciiReward)
+        #expect(first.interrupted && first.iterations.count == 2 && first.evaluation == nil)
+        split.stopRequested = { _ in false }
+        // Without --resume the directory is refused; with other settings the difference is named.
+        #expect { try PPOTrain.run(split, reward: Self.asciiReward) } throws: { "\($0)".contains("pass --resume") }
+        split.resume = true
+        var other = split
+        other.learningRate = 1e-3
+        #expect { try PPOTrain.run(other, reward: Self.asciiReward) } throws: { "\($0)".contains("--lr 0.003 (now 0.001)") }
+        let second = try PPOTrain.run(split, reward: Self.asciiReward)
+        #expect(!second.interrupted && second.iterations.count == 4)
+        for (x, y) in zip(a.iterations, second.iterations) {
+            var y = y
+            y.elapsedSeconds = x.elapsedSeconds
+            #expect(x == y)
+        }
+        #expect(second.evaluation != nil && second.evaluation == a.evaluation)
+        for name in ["model.safetensors", "optimizer.bin", "value/model.safetensors", "value/optimizer.bin"] {
+            #expect(try FileIO.readBytes(f.dir + "/a/" + name) == FileIO.readBytes(f.dir + "/b/" + name), "\(name)")
+        }
+        // A finished run is not resumed; a damaged checkpoint is refused, naming the file.
+        #expect { try PPOTrain.run(split, reward: Self.asciiReward) } throws: { "\($0)".contains("already did its 4 iterations") }
+        split.iterations = 5
+        try AtomicFileWriter.write("damaged", to: f.dir + "/b/value/optimizer.bin")
+        #expect { try PPOTrain.run(split, reward: Self.asciiReward) } throws: {
+            "\($0)".contains("value/optimizer.bin") && "\($0)".contains("does not match ppo_state.json")
+        }
+    }
+
     @Test func badInputIsOneClearError() throws {
         let f = try Self.fixture("ppo-bad")
         var p = Self.parameters(f, out: "x", iterations: 1)

@@ -44,6 +44,10 @@ public struct PPOParameters: Sendable {
     public var threads = Threads.available
     /// No progress lines on stderr.
     public var quiet = false
+    /// Continue the run in `outputDirectory` from its last completed iteration (see `PPOState`).
+    public var resume = false
+    /// Asked after every iteration's checkpoint (default: Ctrl-C or SIGTERM arrived); true stops the run there.
+    public var stopRequested: @Sendable (_ iteration: Int) -> Bool = { _ in InterruptFlag.shared.isSet }
 
     public init(policyCheckpoint: String, promptsPath: String, outputDirectory: String) {
         self.policyCheckpoint = policyCheckpoint
@@ -117,10 +121,13 @@ public struct PPOEvaluation: Sendable, Equatable, Codable {
     }
 }
 
-/// Everything a PPO run measured.
+/// Everything a PPO run measured (over all its sessions when resumed).
 public struct PPOResult: Sendable, Equatable, Codable {
     public var iterations: [PPOIterationStats]
+    /// nil when there are no held-out prompts or the run was interrupted.
     public var evaluation: PPOEvaluation?
+    /// The run stopped early (Ctrl-C): `--resume` continues it.
+    public var interrupted = false
 }
 
 /// Scores responses: for each prompt (its messages) and response text, a scalar reward

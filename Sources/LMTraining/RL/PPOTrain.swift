@@ -21,13 +21,13 @@ import LMTokenizer
 /// metrics.jsonl (one `PPOIterationStats` per iteration), score.svg (mean score and score − β·KL).
 public enum PPOTrain {
     public static func run(_ params: PPOParameters, reward: PPORewardFunction) throws -> PPOResult {
-        let started = Date()
         let run = params.outputDirectory
-        if FileIO.exists(run + "/" + GPT.weightsFileName) {
-            throw LMError.badInput(file: run, "already holds a model", fix: "choose another --out (PPO runs do not resume)")
+        if !params.resume && (FileIO.exists(run + "/" + GPT.weightsFileName) || FileIO.exists(run + "/" + PPOState.fileName)) {
+            throw LMError.badInput(file: run, "already holds a model", fix: "pass --resume to continue its PPO run, or choose another --out")
         }
-        let (policy, tokenizer) = try CheckpointLoader.load(params.policyCheckpoint, vocabPath: nil)
-        if policy.config.scoreHead {
+        let saved = params.resume ? try PPOState.read(run: run) : nil
+        let (start, tokenizer) = try CheckpointLoader.load(params.policyCheckpoint, vocabPath: nil)
+        if start.config.scoreHead {
             throw LMError.mismatch(file: params.policyCheckpoint + "/config.json", "this checkpoint is a reward model, not a language model",
                                    fix: "pass the chat model from `lmkit finetune` as --policy")
         }
@@ -36,37 +36,63 @@ public enum PPOTrain {
             throw LMError.badInput(file: params.policyCheckpoint, "is not a chat model (its vocab has no chat tokens)",
                                    fix: "pass a model fine-tuned with `lmkit finetune` as --policy")
         }
-        try params.validate(context: policy.config.context)
+        try params.validate(context: start.config.context)
         let prompts = try PPOPrompts.load(params.promptsPath)
         let evalPrompts = try params.evalPromptsPath.map { try PPOPrompts.load($0) }
+        let fingerprints = (policy: FNV1a64.fileHex(params.policyCheckpoint + "/" + GPT.weightsFileName) ?? "",
+                            prompts: FNV1a64.fileHex(params.promptsPath) ?? "")
         BLAS.setThreads(params.threads)
-        policy.threads = params.threads
-        let reference = GPT(config: policy.config, parameters: policy.parameters)
+        // The starting policy stays frozen: it is the KL reference (and answers the held-out prompts first).
+        let reference = start
         reference.threads = params.threads
-        let value = policy.addingScoreHead()
-        value.threads = params.threads
-        try RunDirectory.create(run)   // now, so that an unwritable --out fails before any work
 
-        var policyOptimizer = OptimizerState(count: policy.parameterCount)
-        var valueOptimizer = OptimizerState(count: value.parameterCount)
-        let policyHyper = AdamWHyperparameters(learningRate: params.learningRate, weightDecay: 0)
-        let valueHyper = AdamWHyperparameters(learningRate: params.valueLearningRate, weightDecay: 0)
+        var policyOptimizer: OptimizerState, valueOptimizer: OptimizerState
         var order = PromptOrder(count: prompts.count, seed: SeededRNG.derive(params.seed, 1))
         var sampler = TokenSampler(SamplingParameters(temperature: 1, seed: SeededRNG.derive(params.seed, 2)))
         var minibatchOrder = SeededRNG(seed: SeededRNG.derive(params.seed, 4))
-        let session = BatchInferenceSession(policy, capacity: params.rollouts)
         var history: [PPOIterationStats] = []
-        // The held-out responses of the starting policy, drawn before it changes.
+        let policy: GPT, value: GPT
+        if let saved {
+            try check(saved, against: params, fingerprints: fingerprints, promptCount: prompts.count)
+            policy = try GPT.load(from: run)
+            value = try GPT.load(from: run + "/value")
+            guard policy.config == start.config, value.config.scoreHead, policy.config == { var c = value.config; c.scoreHead = false; return c }() else {
+                throw LMError.mismatch(file: run, "the saved policy or value model is not of the starting policy's shape",
+                                       fix: "resume with the --policy the run was started from")
+            }
+            policyOptimizer = try OptimizerState.read(from: run + "/" + PPOState.optimizerFileName, expectedCount: policy.parameterCount)
+            valueOptimizer = try OptimizerState.read(from: run + "/value/" + PPOState.optimizerFileName, expectedCount: value.parameterCount)
+            order = saved.promptOrder
+            sampler.rng = saved.samplerRNG
+            minibatchOrder = saved.minibatchRNG
+            history = saved.history
+        } else {
+            policy = GPT(config: start.config, parameters: start.parameters)
+            value = start.addingScoreHead()
+            policyOptimizer = OptimizerState(count: policy.parameterCount)
+            valueOptimizer = OptimizerState(count: value.parameterCount)
+            try RunDirectory.create(run)   // now, so that an unwritable --out fails before any work
+        }
+        policy.threads = params.threads
+        value.threads = params.threads
+        let policyHyper = AdamWHyperparameters(learningRate: params.learningRate, weightDecay: 0)
+        let valueHyper = AdamWHyperparameters(learningRate: params.valueLearningRate, weightDecay: 0)
+        let session = BatchInferenceSession(policy, capacity: params.rollouts)
+        let started = Date().addingTimeInterval(-(history.last?.elapsedSeconds ?? 0))
+        // The held-out responses of the starting policy (the frozen reference), same seed as the tuned one's.
         let evalSeed = SeededRNG.derive(params.seed, 3)
         let startScores = try evalPrompts.map {
-            try heldOutScores(policy, template: template, tokenizer: tokenizer, prompts: $0, params: params, seed: evalSeed, reward: reward)
+            try heldOutScores(reference, template: template, tokenizer: tokenizer, prompts: $0, params: params, seed: evalSeed, reward: reward)
         }
+        InterruptFlag.shared.install()
         if !params.quiet {
-            printError("ppo: \(prompts.count) prompts, \(params.rollouts) rollouts × \(params.iterations) iterations, " +
-                       "≤ \(params.maxNewTokens) new tokens, \(params.epochs) epochs × \(params.minibatches) minibatches, β = \(params.klCoefficient), ε = \(params.clip)")
+            printError("ppo: \(prompts.count) prompts, \(params.rollouts) rollouts × \(params.iterations) iterations" +
+                       (history.isEmpty ? "" : " (resuming after \(history.count))") +
+                       ", ≤ \(params.maxNewTokens) new tokens, \(params.epochs) epochs × \(params.minibatches) minibatches, β = \(params.klCoefficient), ε = \(params.clip)")
         }
 
-        for iteration in 1...params.iterations {
+        var interrupted = false
+        for iteration in (history.count + 1)...params.iterations {
             // 1. Rollouts and their scores.
             let picked = (0..<params.rollouts).map { _ in prompts[order.next()] }
             let (rollouts, scores) = try sampleAndScore(session, picked, template: template, tokenizer: tokenizer,
@@ -95,18 +121,27 @@ public enum PPOTrain {
             if iteration == 1 {   // the run's files appear with the first finished iteration
                 try VocabularyFile.write(tokenizer.vocabulary, to: run + "/" + Pretrain.vocabFileName)
             }
-            try policy.save(to: run)
-            try value.save(to: run + "/value")
             try writeMetrics(history, to: run + "/metrics.jsonl")
             try writeChart(history, klCoefficient: params.klCoefficient, to: run + "/score.svg")
+            let state = PPOState(iterationsDone: iteration, iterations: params.iterations, settings: params.settings,
+                                 policyFingerprint: fingerprints.policy, promptsFingerprint: fingerprints.prompts,
+                                 promptOrder: order, samplerRNG: sampler.rng, minibatchRNG: minibatchOrder, history: history,
+                                 fileHashes: [:])
+            try checkpoint(state, run: run, policy: policy, value: value, policyOptimizer: policyOptimizer,
+                           valueOptimizer: valueOptimizer)
             if !params.quiet {
                 printError(String(format: "ppo %d/%d  score %.3f  kl %.3f  policy %.4f  value %.4f  clipped %.2f  tokens %.1f  ended %.0f%%  %.0fs",
                                   iteration, params.iterations, stats.meanScore, stats.meanKL, stats.policyLoss, stats.valueLoss,
                                   stats.clippedFraction, stats.meanResponseTokens, 100 * stats.endedFraction, stats.elapsedSeconds))
             }
+            if iteration < params.iterations && params.stopRequested(iteration) {
+                interrupted = true
+                if !params.quiet { printError("ppo: interrupted after iteration \(iteration); continue with --resume") }
+                break
+            }
         }
         var evaluation: PPOEvaluation?
-        if let evalPrompts, let startScores {
+        if !interrupted, let evalPrompts, let startScores {
             let tuned = try heldOutScores(policy, template: template, tokenizer: tokenizer, prompts: evalPrompts, params: params,
                                           seed: evalSeed, reward: reward)
             let n = Float(tuned.count)
@@ -118,7 +153,52 @@ public enum PPOTrain {
                                   e.prompts, e.startMeanScore, e.tunedMeanScore, 100 * e.tunedWinRate))
             }
         }
-        return PPOResult(iterations: history, evaluation: evaluation)
+        return PPOResult(iterations: history, evaluation: evaluation, interrupted: interrupted)
+    }
+
+    /// Refuses to resume `saved` with other settings, another starting policy or other prompts,
+    /// or a run that already did `params.iterations`.
+    static func check(_ saved: PPOState, against params: PPOParameters, fingerprints: (policy: String, prompts: String),
+                      promptCount: Int) throws {
+        let path = params.outputDirectory + "/" + PPOState.fileName
+        if saved.settings != params.settings {
+            throw LMError.mismatch(file: path, "the run was started with other settings: \(saved.settings.differences(from: params.settings))",
+                                   fix: "resume with the options the run was started with")
+        }
+        if saved.policyFingerprint != fingerprints.policy {
+            throw LMError.mismatch(file: path, "the run started from another policy than \(params.policyCheckpoint)",
+                                   fix: "resume with the --policy the run was started from")
+        }
+        if saved.promptsFingerprint != fingerprints.prompts || saved.promptOrder.count != promptCount {
+            throw LMError.mismatch(file: path, "the run was trained on other prompts than \(params.promptsPath)",
+                                   fix: "resume with the --prompts file the run was started with")
+        }
+        if saved.iterationsDone >= params.iterations {
+            throw LMError.badInput(file: params.outputDirectory, "the run already did its \(saved.iterationsDone) iterations",
+                                   fix: "pass --iterations N (more than \(saved.iterationsDone)) to continue it")
+        }
+        for (name, hash) in saved.fileHashes.sorted(by: { $0.key < $1.key }) {
+            let file = params.outputDirectory + "/" + name
+            guard FNV1a64.fileHex(file) == hash else {
+                throw LMError.badFormat(file: file, "does not match \(PPOState.fileName) (the checkpoint is incomplete or was modified)",
+                                        fix: "restore the run directory or start a new run")
+            }
+        }
+    }
+
+    /// Writes both models and their AdamW moments, then `state` with their hashes (each file
+    /// atomically, the state last: a state file always describes complete files).
+    static func checkpoint(_ state: PPOState, run: String, policy: GPT, value: GPT, policyOptimizer: OptimizerState,
+                           valueOptimizer: OptimizerState) throws {
+        try policy.save(to: run)
+        try value.save(to: run + "/value")
+        _ = try policyOptimizer.write(to: run + "/" + PPOState.optimizerFileName)
+        _ = try valueOptimizer.write(to: run + "/value/" + PPOState.optimizerFileName)
+        var state = state
+        for name in [GPT.weightsFileName, PPOState.optimizerFileName, "value/" + GPT.weightsFileName, "value/" + PPOState.optimizerFileName] {
+            state.fileHashes[name] = FNV1a64.fileHex(run + "/" + name)
+        }
+        try state.write(to: run + "/" + PPOState.fileName)
     }
 
     /// What the updates of one batch train towards, over its N response tokens in row order.
@@ -288,7 +368,8 @@ public enum PPOTrain {
 }
 
 /// A seeded shuffle of 0..<count, drawn one index at a time and reshuffled after every pass.
-struct PromptOrder {
+/// Codable: a PPO checkpoint saves it mid-pass.
+struct PromptOrder: Codable, Sendable {
     let count: Int
     var rng: SeededRNG
     var order: [Int] = []

@@ -73,6 +73,7 @@ struct FinetuneCommand: ParsableCommand {
         p.epochs = resume ? nil : epochs
         p.options = o
         let r = try Finetune.run(p)
+        RunOutcome.interrupted = r.train.stopReason == .interrupted
         var line = "steps \(r.train.steps)  stop \(r.train.stopReason.rawValue)"
         if let l = r.train.finalTrainLoss { line += String(format: "  train_loss %.4f", l) }
         if let v = r.valAssistantLoss { line += String(format: "  val_assistant_loss %.4f", v) }

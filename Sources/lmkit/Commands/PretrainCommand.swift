@@ -78,6 +78,7 @@ struct PretrainCommand: ParsableCommand {
         var p = PretrainParameters(dataDirectory: data, vocabPath: vocab, model: model, trainer: t)
         p.options = o
         let result = try Pretrain.run(p)
+        RunOutcome.interrupted = result.stopReason == .interrupted
         var line = "steps \(result.steps)  stop \(result.stopReason.rawValue)"
         if let l = result.finalTrainLoss { line += String(format: "  train_loss %.4f", l) }
         if let v = result.finalValLoss { line += String(format: "  val_loss %.4f", v) }

@@ -67,6 +67,7 @@ struct RewardTrainCommand: ParsableCommand {
         p.pairsPerBatch = batch
         p.options = o
         let r = try RewardTrain.run(p)
+        RunOutcome.interrupted = r.train.stopReason == .interrupted
         var line = "steps \(r.train.steps)  stop \(r.train.stopReason.rawValue)"
         if let l = r.train.finalTrainLoss { line += String(format: "  train_loss %.4f", l) }
         if let a = r.validation {
