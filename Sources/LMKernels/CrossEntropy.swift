@@ -32,20 +32,30 @@ public enum CrossEntropy {
     /// (N floats, any sign: a weighted loss Σ_r s_r·loss_r, as in policy gradients) and `scale`
     /// otherwise. `dlogits` may be `logits` (in place). `lse` is the forward's. The model passes
     /// scale = 1 / (number of unmasked targets).
+    ///
+    /// With `entropyWeights` (N floats, any sign) it adds e_r · ∂H_r/∂logits for the rows with a
+    /// target, H_r the entropy of row r's softmax (see `entropy`): ∂H/∂x_j = −p_j·(log p_j + H).
+    /// A PPO entropy bonus −c·mean_t H_t passes e_t = −c/N.
     public static func backward(dlogits: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
                                 lse: UnsafePointer<Float>, targets: UnsafePointer<Int32>, scale: Float,
-                                rowScales: UnsafePointer<Float>? = nil,
+                                rowScales: UnsafePointer<Float>? = nil, entropyWeights: UnsafePointer<Float>? = nil,
                                 rows: Int, vocab v: Int, paddedVocab vp: Int, threads: Int = Threads.available) {
         let d = SendablePointer(dlogits), lg = SendableConstPointer(logits)
         let le = SendableConstPointer(lse), tg = SendableConstPointer(targets)
         let rs = rowScales.map { SendableConstPointer($0) }
+        let ew = entropyWeights.map { SendableConstPointer($0) }
         Parallel.forRanges(rows, parts: rows * v >= 1 << 14 ? threads : 1) { range in
             for r in range {
                 let row = lg.pointer + r &* vp, out = d.pointer + r &* vp
                 let t = Int(tg[r])
                 let scale = rs.map { $0[r] } ?? scale
-                if t < 0 || scale == 0 {
+                let e = ew.map { $0[r] } ?? 0
+                if t < 0 || (scale == 0 && e == 0) {
                     out.update(repeating: 0, count: vp)
+                    continue
+                }
+                if e != 0 {
+                    entropyRowBackward(out, row, lse: le[r], target: t, scale: scale, entropyWeight: e, vocab: v, paddedVocab: vp)
                     continue
                 }
                 let shift = FastMath.Vector(repeating: le[r]), sv = FastMath.Vector(repeating: scale)
@@ -60,6 +70,57 @@ public enum CrossEntropy {
                 if vp > v { (out + v).update(repeating: 0, count: vp - v) }
                 out[t] -= scale
             }
+        }
+    }
+
+    /// One row of `backward` with an entropy term: out (Vp) = s·(p − onehot(t)) − e·p·(log p + H),
+    /// padding 0. `out` may be `row` (H is summed before anything is written).
+    @inline(__always)
+    static func entropyRowBackward(_ out: UnsafeMutablePointer<Float>, _ row: UnsafePointer<Float>, lse: Float, target t: Int,
+                                   scale: Float, entropyWeight e: Float, vocab v: Int, paddedVocab vp: Int) {
+        let h = rowEntropy(row, lse: lse, count: v)
+        let shift = FastMath.Vector(repeating: lse), sv = FastMath.Vector(repeating: scale)
+        let ev = FastMath.Vector(repeating: e), hv = FastMath.Vector(repeating: h)
+        var j = 0
+        while j + 16 <= v {
+            let logp = UnsafeRawPointer(row + j).loadUnaligned(as: FastMath.Vector.self) - shift
+            let p = FastMath.exp(logp)
+            UnsafeMutableRawPointer(out + j).storeBytes(of: p * sv - ev * p * (logp + hv), as: FastMath.Vector.self)
+            j += 16
+        }
+        while j < v {
+            let logp = row[j] - lse, p = FastMath.exp(logp)
+            out[j] = p * scale - e * p * (logp + h)
+            j += 1
+        }
+        if vp > v { (out + v).update(repeating: 0, count: vp - v) }
+        out[t] -= scale
+    }
+
+    /// H = −Σ_{j<n} p_j·log p_j of the softmax of x (n), given lse = log Σ exp(x): nats, ≥ 0.
+    @inline(__always)
+    static func rowEntropy(_ x: UnsafePointer<Float>, lse: Float, count n: Int) -> Float {
+        let shift = FastMath.Vector(repeating: lse)
+        var acc = FastMath.Vector(repeating: 0)
+        var j = 0
+        while j + 16 <= n {
+            let logp = UnsafeRawPointer(x + j).loadUnaligned(as: FastMath.Vector.self) - shift
+            acc += FastMath.exp(logp) * logp
+            j += 16
+        }
+        var s = acc.sum()
+        while j < n { let logp = x[j] - lse; s += FastMath.exp(logp) * logp; j += 1 }
+        return max(0, -s)
+    }
+
+    /// entropy (N) = H(softmax(logits[r, 0..<V])) per row, nats (every row, masked ones too);
+    /// `lse` is the forward's. Read before `backward` overwrites the logits.
+    public static func entropy(into entropy: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
+                               lse: UnsafePointer<Float>, rows: Int, vocab v: Int, paddedVocab vp: Int,
+                               threads: Int = Threads.available) {
+        let h = SendablePointer(entropy), lg = SendableConstPointer(logits), le = SendableConstPointer(lse)
+        Parallel.forRanges(rows, parts: rows * v >= 1 << 14 ? threads : 1) { range in
+            for r in range { h[r] = rowEntropy(lg.pointer + r &* vp, lse: le[r], count: v) }
         }
     }
 
@@ -102,18 +163,33 @@ public enum CrossEntropy {
         }
     }
 
-    /// ∂(Σ_r s_r · loss_r)/∂logits, (N, Vp), with s_r = `rowScales[r]` if given, else `scale`.
+    /// Entropy of each row's softmax over columns 0..<V, nats.
+    public static func entropyNaive(logits: [Double], rows: Int, vocab v: Int, paddedVocab vp: Int) -> [Double] {
+        (0..<rows).map { r in
+            let row = logits[r * vp ..< r * vp + v]
+            let m = row.max()!
+            let z = row.map { _exp($0 - m) }.reduce(0, +)
+            return -row.map { x in let p = _exp(x - m) / z; return p * _log(p) }.reduce(0, +)
+        }
+    }
+
+    /// ∂(Σ_r s_r · loss_r + Σ_r e_r · H_r)/∂logits, (N, Vp), with s_r = `rowScales[r]` if given, else
+    /// `scale`, and e_r = `entropyWeights[r]` (0 if not given), over rows with a target.
     public static func backwardNaive(logits: [Double], targets: [Int32], scale: Double, rowScales: [Double]? = nil,
+                                     entropyWeights: [Double]? = nil,
                                      rows: Int, vocab v: Int, paddedVocab vp: Int) -> [Double] {
         var d = [Double](repeating: 0, count: rows * vp)
         for r in 0..<rows {
             let t = Int(targets[r])
             if t < 0 { continue }
             let scale = rowScales?[r] ?? scale
+            let e = entropyWeights?[r] ?? 0
             let row = logits[r * vp ..< r * vp + v]
             let m = row.max()!
             let z = row.map { _exp($0 - m) }.reduce(0, +)
-            for j in 0..<v { d[r * vp + j] = _exp(logits[r * vp + j] - m) / z * scale }
+            let p = (0..<v).map { _exp(logits[r * vp + $0] - m) / z }
+            let h = -p.map { $0 * _log($0) }.reduce(0, +)
+            for j in 0..<v { d[r * vp + j] = p[j] * scale - e * p[j] * (_log(p[j]) + h) }
             d[r * vp + t] -= scale
         }
         return d

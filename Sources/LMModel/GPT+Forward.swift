@@ -215,7 +215,7 @@ extension GPT {
         a.logitsConsumed = true
         parameters.withUnsafeBufferPointer { p in
             gradients.withUnsafeMutableBufferPointer { g in
-                backwardPass(p.baseAddress!, g.baseAddress!, a, tokenWeights: nil)
+                backwardPass(p.baseAddress!, g.baseAddress!, a, tokenWeights: nil, entropyWeights: nil)
             }
         }
     }
@@ -223,20 +223,43 @@ extension GPT {
     /// `backward()` for the weighted loss Σ_t w_t · (−log p(target_t)) instead of the mean: adds
     /// its gradient to `gradients`. `tokenWeights` has B·T entries of any sign (positions whose
     /// target is −1 are skipped whatever their weight). A policy-gradient step passes
-    /// w_t = −(∂objective/∂log π_t); see `PPOObjective`. Call once per `forward(…targets:…)`.
-    public func backward(tokenWeights: [Float]) {
+    /// w_t = −(∂objective/∂log π_t); see `PPOObjective`. With `entropyWeights` (B·T, any sign) the
+    /// loss also has Σ_t e_t · H_t, H_t the entropy of position t's next-token distribution (nats;
+    /// see `lastEntropies`), over the positions with a target: an entropy bonus passes e_t < 0.
+    /// Call once per `forward(…targets:…)`.
+    public func backward(tokenWeights: [Float], entropyWeights: [Float]? = nil) {
         guard let a = activations, a.hasTargets, !a.logitsConsumed else {
             preconditionFailure("GPT.backward(tokenWeights:): call forward(inputs:targets:…) with targets first (once per backward)")
         }
-        precondition(tokenWeights.count == a.batch * a.time, "GPT.backward(tokenWeights:): need one weight per position")
+        precondition(tokenWeights.count == a.batch * a.time && (entropyWeights?.count ?? a.batch * a.time) == a.batch * a.time,
+                     "GPT.backward(tokenWeights:entropyWeights:): need one weight per position")
         a.logitsConsumed = true
+        let entropy = entropyWeights ?? []
         parameters.withUnsafeBufferPointer { p in
             gradients.withUnsafeMutableBufferPointer { g in
                 tokenWeights.withUnsafeBufferPointer { w in
-                    backwardPass(p.baseAddress!, g.baseAddress!, a, tokenWeights: w.baseAddress!)
+                    entropy.withUnsafeBufferPointer { e in
+                        backwardPass(p.baseAddress!, g.baseAddress!, a, tokenWeights: w.baseAddress!,
+                                     entropyWeights: entropyWeights == nil ? nil : e.baseAddress!)
+                    }
                 }
             }
         }
+    }
+
+    /// Entropy of the next-token distribution at every position of the last `forward(…targets:…)`
+    /// (B·T, nats, over the real vocabulary). Read it before `backward`, which overwrites the logits.
+    public var lastEntropies: [Float] {
+        guard let a = activations, a.hasTargets, !a.logitsConsumed else {
+            preconditionFailure("GPT.lastEntropies: call forward(inputs:targets:…) first, read before backward")
+        }
+        let n = a.batch * a.time
+        var h = [Float](repeating: 0, count: n)
+        h.withUnsafeMutableBufferPointer { out in
+            CrossEntropy.entropy(into: out.baseAddress!, logits: a.logits, lse: a.lse, rows: n, vocab: config.vocabSize,
+                                 paddedVocab: config.paddedVocabSize, threads: threads)
+        }
+        return h
     }
 
     /// log p(target_t) of every position of the last `forward(…targets:…)` (B·T nats, ≤ 0), 0 where
@@ -249,14 +272,15 @@ extension GPT {
     }
 
     private func backwardPass(_ params: UnsafePointer<Float>, _ grads: UnsafeMutablePointer<Float>, _ a: Activations,
-                              tokenWeights: UnsafePointer<Float>?) {
+                              tokenWeights: UnsafePointer<Float>?, entropyWeights: UnsafePointer<Float>?) {
         let cfg = config, lay = parameterLayout, th = threads
         let n = a.batch * a.time, c = cfg.channels
         let vp = cfg.paddedVocabSize
         let scale: Float = a.targetCount > 0 ? 1 / Float(a.targetCount) : 0
         timed("crossentropy.backward") {
             CrossEntropy.backward(dlogits: a.logits, logits: a.logits, lse: a.lse, targets: a.targets, scale: scale,
-                                  rowScales: tokenWeights, rows: n, vocab: cfg.vocabSize, paddedVocab: vp, threads: th)
+                                  rowScales: tokenWeights, entropyWeights: entropyWeights, rows: n, vocab: cfg.vocabSize,
+                                  paddedVocab: vp, threads: th)
         }
         timed("matmul.backward") {
             Matmul.backward(dinp: a.dC, dweight: grads + lay.wte, dbias: nil, dout: a.logits, inp: a.lnf,

@@ -61,6 +61,24 @@ import Testing
         #expect(relativeError(analytic, fd) < 1e-7)
     }
 
+    /// The weighted loss with an entropy term, Σ_r s_r·loss_r + Σ_r e_r·H_r (a PPO entropy bonus).
+    @Test func crossEntropyWithEntropyWeights() {
+        var r = Rand(17)
+        let n = 5, v = 9, vp = 16
+        let logits = r.doubles(n * vp, scale: 2)
+        var targets = r.ids(n, below: v)
+        targets[3] = -1
+        let scales = r.doubles(n), entropy = r.doubles(n)
+        let fd = finiteDifferences(logits) { x in
+            let losses = CrossEntropy.forwardNaive(logits: x, targets: targets, rows: n, vocab: v, paddedVocab: vp)
+            let h = CrossEntropy.entropyNaive(logits: x, rows: n, vocab: v, paddedVocab: vp)
+            return (0..<n).reduce(0.0) { $0 + (targets[$1] < 0 ? 0 : scales[$1] * losses[$1] + entropy[$1] * h[$1]) }
+        }
+        let analytic = CrossEntropy.backwardNaive(logits: logits, targets: targets, scale: 0, rowScales: scales,
+                                                  entropyWeights: entropy, rows: n, vocab: v, paddedVocab: vp)
+        #expect(relativeError(analytic, fd) < 1e-7)
+    }
+
     @Test func encoder() {
         var r = Rand(16)
         let b = 2, t = 3, c = 4, vp = 5

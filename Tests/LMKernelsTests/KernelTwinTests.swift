@@ -310,6 +310,23 @@ import LMSupport
         }[0]
         #expect(relativeError(dw, expectedWeighted) < 1e-5)
         #expect(dw[5 * vp ..< 6 * vp].allSatisfy { $0 == 0 })
+        // Entropies, and the entropy term of the backward (in place; row 5 has only it, row 6 none).
+        let h = withPointers([[Float](repeating: 0, count: n), floats(logits), fw[1]]) { p in
+            CrossEntropy.entropy(into: p[0], logits: p[1], lse: p[2], rows: n, vocab: v, paddedVocab: vp, threads: 2)
+        }[0]
+        #expect(relativeError(h, CrossEntropy.entropyNaive(logits: logits, rows: n, vocab: v, paddedVocab: vp)) < 1e-5)
+        var entropyWeights = r.doubles(n, scale: 1)
+        entropyWeights[6] = 0
+        let expectedEntropy = CrossEntropy.backwardNaive(logits: logits, targets: targets, scale: 0, rowScales: weights,
+                                                         entropyWeights: entropyWeights, rows: n, vocab: v, paddedVocab: vp)
+        let de = withPointers([floats(logits), fw[1], floats(weights), floats(entropyWeights)]) { p in
+            targets.withUnsafeBufferPointer { tg in
+                CrossEntropy.backward(dlogits: p[0], logits: p[0], lse: p[1], targets: tg.baseAddress!, scale: 0,
+                                      rowScales: p[2], entropyWeights: p[3], rows: n, vocab: v, paddedVocab: vp, threads: 2)
+            }
+        }[0]
+        #expect(relativeError(de, expectedEntropy) < 1e-5)
+        #expect(de[5 * vp ..< 6 * vp].contains { $0 != 0 } && de[0 ..< vp].allSatisfy { $0 == 0 })
     }
 
     @Test func fastExpAndTanhAreAccurate() {

@@ -261,6 +261,28 @@ import LMTokenizer
         }
     }
 
+    /// The entropy bonus widens a peaked policy's next-token distributions, which the same run
+    /// without it does not; every iteration reports the entropy (≤ log V).
+    @Test func entropyBonusWidensAPeakedPolicy() throws {
+        let f = try Self.fixture("ppo-entropy")
+        // All weights × 4: logits ~16× larger, so the start is far from uniform.
+        let peaked = f.dir + "/peaked"
+        try GPT(config: Self.cfg, parameters: GPT(config: Self.cfg, seed: 3).parameters.map { $0 * 4 }).save(to: peaked)
+        try VocabularyFile.write(try ChatFixture.chatVocabulary(), to: peaked + "/vocab.vocab")
+        var p = Self.parameters(f, out: "a", iterations: 6)
+        p.policyCheckpoint = peaked
+        let without = try PPOTrain.run(p, reward: Self.asciiReward).iterations
+        p.outputDirectory = f.dir + "/b"; p.entropyCoefficient = 0.2
+        let with = try PPOTrain.run(p, reward: Self.asciiReward).iterations
+        let logV = Float(log(Double(Self.cfg.vocabSize)))
+        #expect(with[0].meanEntropy == without[0].meanEntropy, "the same first rollouts")
+        #expect(without[0].meanEntropy < 0.8 * logV && (without + with).allSatisfy { $0.meanEntropy >= 0 && $0.meanEntropy <= logV + 1e-3 })
+        #expect(with.last!.meanEntropy > with[0].meanEntropy + 0.1 && with.last!.meanEntropy > without.last!.meanEntropy + 0.1,
+                "entropy \(with[0].meanEntropy) → \(with.last!.meanEntropy) with the bonus, \(without[0].meanEntropy) → \(without.last!.meanEntropy) without")
+        p.outputDirectory = f.dir + "/c"; p.entropyCoefficient = -1
+        #expect { try PPOTrain.run(p, reward: Self.asciiReward) } throws: { "\($0)".contains("--entropy-coef must be 0 (off) or positive") }
+    }
+
     @Test func badInputIsOneClearError() throws {
         let f = try Self.fixture("ppo-bad")
         var p = Self.parameters(f, out: "x", iterations: 1)

@@ -34,6 +34,9 @@ public struct PPOParameters: Sendable {
     public var valueClip: Float = 0.2
     /// β of the per-token KL penalty to the starting policy.
     public var klCoefficient: Float = 0.05
+    /// c of the entropy bonus: the policy loss gets −c·(mean entropy of the policy's next-token
+    /// distribution over the response tokens), nats. 0 (default, as in InstructGPT and TRL) = off.
+    public var entropyCoefficient: Float = 0
     /// γ and λ of the advantage estimate.
     public var gamma: Float = 1
     public var lambda: Float = 0.95
@@ -77,6 +80,9 @@ public struct PPOParameters: Sendable {
             throw bad("--value-clip must be 0 (off) or positive (got \(valueClip))", "0.2 is the usual value")
         }
         if !(klCoefficient >= 0) { throw bad("--kl-coef must be 0 or more (got \(klCoefficient))", "0.05 is a usual value") }
+        if !(entropyCoefficient >= 0) || !entropyCoefficient.isFinite {
+            throw bad("--entropy-coef must be 0 (off) or positive (got \(entropyCoefficient))", "0.01 is a usual value")
+        }
         if !(gamma > 0 && gamma <= 1) || !(lambda >= 0 && lambda <= 1) {
             throw bad("--gamma must be in (0, 1] and --lambda in [0, 1] (got \(gamma), \(lambda))", "the usual values are 1 and 0.95")
         }
@@ -95,6 +101,8 @@ public struct PPOIterationStats: Sendable, Equatable, Codable {
     public var policyLoss: Float
     public var valueLoss: Float
     public var clippedFraction: Float
+    /// Mean entropy of the sampling policy's next-token distribution over the response tokens, nats.
+    public var meanEntropy: Float
     /// Mean response length in tokens, and the fraction that ended with `<|end|>`.
     public var meanResponseTokens: Float
     public var endedFraction: Float
@@ -102,7 +110,7 @@ public struct PPOIterationStats: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case iteration, meanScore = "mean_score", meanKL = "mean_kl", policyLoss = "policy_loss", valueLoss = "value_loss"
-        case clippedFraction = "clipped_fraction", meanResponseTokens = "mean_response_tokens"
+        case clippedFraction = "clipped_fraction", meanEntropy = "entropy", meanResponseTokens = "mean_response_tokens"
         case endedFraction = "ended_fraction", elapsedSeconds = "elapsed_s"
     }
 }

@@ -13,6 +13,7 @@ public struct PPOSettings: Codable, Sendable, Equatable {
     public var clip: Float
     public var valueClip: Float
     public var klCoefficient: Float
+    public var entropyCoefficient: Float
     public var gamma: Float
     public var lambda: Float
     public var maxGradNorm: Double
@@ -25,7 +26,8 @@ public struct PPOSettings: Codable, Sendable, Equatable {
             ("--epochs", "\(epochs)", "\(other.epochs)"), ("--minibatches", "\(minibatches)", "\(other.minibatches)"),
             ("--lr", "\(learningRate)", "\(other.learningRate)"), ("--value-lr", "\(valueLearningRate)", "\(other.valueLearningRate)"),
             ("--clip", "\(clip)", "\(other.clip)"), ("--value-clip", "\(valueClip)", "\(other.valueClip)"),
-            ("--kl-coef", "\(klCoefficient)", "\(other.klCoefficient)"), ("--gamma", "\(gamma)", "\(other.gamma)"),
+            ("--kl-coef", "\(klCoefficient)", "\(other.klCoefficient)"),
+            ("--entropy-coef", "\(entropyCoefficient)", "\(other.entropyCoefficient)"), ("--gamma", "\(gamma)", "\(other.gamma)"),
             ("--lambda", "\(lambda)", "\(other.lambda)"), ("gradient-norm clip", "\(maxGradNorm)", "\(other.maxGradNorm)"),
             ("--seed", "\(seed)", "\(other.seed)"),
         ]
@@ -39,13 +41,14 @@ extension PPOParameters {
         get {
             PPOSettings(rollouts: rollouts, maxNewTokens: maxNewTokens, epochs: epochs, minibatches: minibatches,
                         learningRate: learningRate, valueLearningRate: valueLearningRate, clip: clip, valueClip: valueClip,
-                        klCoefficient: klCoefficient, gamma: gamma, lambda: lambda, maxGradNorm: maxGradNorm, seed: seed)
+                        klCoefficient: klCoefficient, entropyCoefficient: entropyCoefficient, gamma: gamma, lambda: lambda, maxGradNorm: maxGradNorm, seed: seed)
         }
         set {
             rollouts = newValue.rollouts; maxNewTokens = newValue.maxNewTokens; epochs = newValue.epochs
             minibatches = newValue.minibatches; learningRate = newValue.learningRate
             valueLearningRate = newValue.valueLearningRate; clip = newValue.clip; valueClip = newValue.valueClip
-            klCoefficient = newValue.klCoefficient; gamma = newValue.gamma; lambda = newValue.lambda
+            klCoefficient = newValue.klCoefficient; entropyCoefficient = newValue.entropyCoefficient
+            gamma = newValue.gamma; lambda = newValue.lambda
             maxGradNorm = newValue.maxGradNorm; seed = newValue.seed
         }
     }

@@ -114,7 +114,7 @@ public enum PPOTrain {
             let stats = PPOIterationStats(
                 iteration: iteration, meanScore: scores.reduce(0, +) / Float(b), meanKL: targets.kl.reduce(0, +) / Float(b),
                 policyLoss: policyLoss, valueLoss: valueLoss, clippedFraction: clippedFraction,
-                meanResponseTokens: Float(tokens) / Float(b),
+                meanEntropy: targets.meanEntropy, meanResponseTokens: Float(tokens) / Float(b),
                 endedFraction: Float(rollouts.filter(\.ended).count) / Float(b),
                 elapsedSeconds: Date().timeIntervalSince(started))
             history.append(stats)
@@ -130,9 +130,9 @@ public enum PPOTrain {
             try checkpoint(state, run: run, policy: policy, value: value, policyOptimizer: policyOptimizer,
                            valueOptimizer: valueOptimizer)
             if !params.quiet {
-                printError(String(format: "ppo %d/%d  score %.3f  kl %.3f  policy %.4f  value %.4f  clipped %.2f  tokens %.1f  ended %.0f%%  %.0fs",
+                printError(String(format: "ppo %d/%d  score %.3f  kl %.3f  policy %.4f  value %.4f  clipped %.2f  entropy %.2f  tokens %.1f  ended %.0f%%  %.0fs",
                                   iteration, params.iterations, stats.meanScore, stats.meanKL, stats.policyLoss, stats.valueLoss,
-                                  stats.clippedFraction, stats.meanResponseTokens, 100 * stats.endedFraction, stats.elapsedSeconds))
+                                  stats.clippedFraction, stats.meanEntropy, stats.meanResponseTokens, 100 * stats.endedFraction, stats.elapsedSeconds))
             }
             if iteration < params.iterations && params.stopRequested(iteration) {
                 interrupted = true
@@ -210,6 +210,8 @@ public enum PPOTrain {
         var kl: [Float]
         /// Response tokens per row (to scatter per-token arrays back into rows).
         var rowLengths: [Int]
+        /// Mean entropy of the sampling policy over the batch's response tokens, nats.
+        var meanEntropy: Float = 0
 
         /// The targets of rows `rows` (in that order), to go with `PPOBatch.selecting(rows:)`.
         func selecting(rows: [Int]) -> Targets {
@@ -217,7 +219,8 @@ public enum PPOTrain {
             for n in rowLengths { starts.append(at); at += n }
             func pick(_ flat: [Float]) -> [Float] { rows.flatMap { flat[starts[$0] ..< starts[$0] + rowLengths[$0]] } }
             return Targets(advantages: pick(advantages), oldLogProbs: pick(oldLogProbs), returns: pick(returns),
-                           oldValues: pick(oldValues), kl: rows.map { kl[$0] }, rowLengths: rows.map { rowLengths[$0] })
+                           oldValues: pick(oldValues), kl: rows.map { kl[$0] }, rowLengths: rows.map { rowLengths[$0] },
+                           meanEntropy: meanEntropy)
         }
     }
 
@@ -228,10 +231,12 @@ public enum PPOTrain {
         let (b, t) = (batch.batch, batch.time)
         policy.forward(inputs: batch.inputs, targets: batch.targets, batch: b, time: t)
         let old = policy.lastTargetLogProbs
+        let entropies = policy.lastEntropies
         reference.forward(inputs: batch.inputs, targets: batch.targets, batch: b, time: t)
         let ref = reference.lastTargetLogProbs
         let values = value.forwardValues(inputs: batch.inputs, batch: b, time: t)
         var advantages: [Float] = [], returns: [Float] = [], oldFlat: [Float] = [], oldValues: [Float] = [], kl: [Float] = []
+        var entropySum = 0.0
         for row in 0..<b {
             let l = batch.actions(of: old, row: row), lr = batch.actions(of: ref, row: row)
             let r = PPOObjective.tokenRewards(score: scores[row], logProbs: l, referenceLogProbs: lr,
@@ -240,9 +245,11 @@ public enum PPOTrain {
             let (a, g) = PPOObjective.advantages(rewards: r, values: v, gamma: params.gamma, lambda: params.lambda)
             advantages += a; returns += g; oldFlat += l; oldValues += v
             kl.append(zip(l, lr).reduce(0) { $0 + $1.0 - $1.1 })
+            entropySum += batch.actions(of: entropies, row: row).reduce(0.0) { $0 + Double($1) }
         }
         return Targets(advantages: PPOObjective.whiten(advantages), oldLogProbs: oldFlat, returns: returns,
-                       oldValues: oldValues, kl: kl, rowLengths: batch.actionCount)
+                       oldValues: oldValues, kl: kl, rowLengths: batch.actionCount,
+                       meanEntropy: Float(entropySum / Double(max(1, advantages.count))))
     }
 
     /// `params.epochs` passes over the batch, each in `params.minibatches` groups of rows (a
@@ -293,7 +300,11 @@ public enum PPOTrain {
         policy.forward(inputs: batch.inputs, targets: batch.targets, batch: b, time: t)
         let surrogate = PPOObjective.surrogate(logProbs: actions(policy.lastTargetLogProbs), oldLogProbs: targets.oldLogProbs,
                                                advantages: targets.advantages, clip: params.clip)
-        policy.backward(tokenWeights: rows(surrogate.tokenWeights))
+        // Entropy bonus −c·mean_t H_t: weight −c/N on every response token's entropy.
+        let bonus = params.entropyCoefficient > 0
+            ? rows(Array(repeating: -params.entropyCoefficient / Float(targets.advantages.count), count: targets.advantages.count))
+            : nil
+        policy.backward(tokenWeights: rows(surrogate.tokenWeights), entropyWeights: bonus)
         step(policy, &policyOptimizer, policyHyper, params)
 
         value.zeroGradients()

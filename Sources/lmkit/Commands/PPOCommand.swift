@@ -40,6 +40,8 @@ struct PPOCommand: ParsableCommand {
     var valueClip: Float?
     @Option(name: .customLong("kl-coef"), help: "β of the per-token KL penalty to the starting policy (default 0.05).")
     var klCoef: Float?
+    @Option(name: .customLong("entropy-coef"), help: "c of the entropy bonus −c·(mean entropy of the response tokens' distributions) in the policy loss (default 0 = off; 0.01 is usual where used).")
+    var entropyCoef: Float?
     @Option(help: "Discount γ (default 1).") var gamma: Float?
     @Option(help: "GAE λ (default 0.95).") var lambda: Float?
     @Option(help: "Seed of the prompt order and the sampling (default 1).") var seed: UInt64?
@@ -67,6 +69,7 @@ struct PPOCommand: ParsableCommand {
         if let clip { p.clip = clip }
         if let valueClip { p.valueClip = valueClip }
         if let klCoef { p.klCoefficient = klCoef }
+        if let entropyCoef { p.entropyCoefficient = entropyCoef }
         if let gamma { p.gamma = gamma }
         if let lambda { p.lambda = lambda }
         if let seed { p.seed = seed }
