@@ -21,6 +21,19 @@ enum RunDirectory {
         return resume ? try TrainState<P, C>.read(from: statePath) : nil
     }
 
+    /// Checks that every file of a checkpoint still has the FNV-1a 64 hash its state file
+    /// `stateFile` recorded (`hashes`: path relative to `run` → hex); one error line naming the first
+    /// file that does not.
+    static func verify(_ hashes: [String: String], in run: String, stateFile: String) throws {
+        for (name, hash) in hashes.sorted(by: { $0.key < $1.key }) {
+            let file = run + "/" + name
+            guard FNV1a64.fileHex(file) == hash else {
+                throw LMError.badFormat(file: file, "does not match \(stateFile) (the checkpoint is incomplete or was modified)",
+                                        fix: "restore the run directory or start a new run")
+            }
+        }
+    }
+
     /// Creates `run` (and its parents); one error line if it cannot.
     static func create(_ run: String) throws {
         do { try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true) } catch {

@@ -280,12 +280,7 @@ public final class Trainer<Model: TrainableModel, Stream: BatchStream> {
             if !p.quiet { printError("\(p.logLabel): schedule changed from \(state.totalSteps!) to \(steps) steps") }
             state.totalSteps = steps
         }
-        for (name, hash) in state.fileHashes.sorted(by: { $0.key < $1.key }) {
-            guard FNV1a64.fileHex(path(name)) == hash else {
-                throw LMError.badFormat(file: path(name), "does not match state.json (the checkpoint is incomplete or was modified)",
-                                        fix: "restore the run directory or start a new run")
-            }
-        }
+        try RunDirectory.verify(state.fileHashes, in: directory, stateFile: State.fileName)
         try model.restoreWeights(from: directory)
         let optimizer = try OptimizerState.read(from: path(OptimizerState.fileName), expectedCount: model.parameterCount)
         if optimizer.step != state.step {

@@ -47,36 +47,27 @@ import Testing
         #expect(relativeError(analytic, fd) < 1e-6)
     }
 
+    /// The mean loss (one scale), and the weighted loss with an entropy term,
+    /// Σ_r s_r·loss_r + Σ_r e_r·H_r (per-row scales of both signs: a PPO step with an entropy bonus).
     @Test func crossEntropy() {
         var r = Rand(15)
         let n = 5, v = 9, vp = 16
         let logits = r.doubles(n * vp, scale: 2)
         var targets = r.ids(n, below: v)
         targets[2] = -1
-        let scale = 0.25
-        let fd = finiteDifferences(logits) {
-            scale * CrossEntropy.forwardNaive(logits: $0, targets: targets, rows: n, vocab: v, paddedVocab: vp).reduce(0, +)
+        let uniform = [Double](repeating: 0.25, count: n), zero = [Double](repeating: 0, count: n)
+        for (scales, entropy) in [(uniform, zero), (r.doubles(n), r.doubles(n))] {
+            let fd = finiteDifferences(logits) { x in
+                let losses = CrossEntropy.forwardNaive(logits: x, targets: targets, rows: n, vocab: v, paddedVocab: vp)
+                let h = CrossEntropy.entropyNaive(logits: x, rows: n, vocab: v, paddedVocab: vp)
+                return (0..<n).reduce(0.0) { $0 + (targets[$1] < 0 ? 0 : scales[$1] * losses[$1] + entropy[$1] * h[$1]) }
+            }
+            let analytic = entropy == zero
+                ? CrossEntropy.backwardNaive(logits: logits, targets: targets, scale: 0.25, rows: n, vocab: v, paddedVocab: vp)
+                : CrossEntropy.backwardNaive(logits: logits, targets: targets, scale: 0, rowScales: scales,
+                                             entropyWeights: entropy, rows: n, vocab: v, paddedVocab: vp)
+            #expect(relativeError(analytic, fd) < 1e-7)
         }
-        let analytic = CrossEntropy.backwardNaive(logits: logits, targets: targets, scale: scale, rows: n, vocab: v, paddedVocab: vp)
-        #expect(relativeError(analytic, fd) < 1e-7)
-    }
-
-    /// The weighted loss with an entropy term, Σ_r s_r·loss_r + Σ_r e_r·H_r (a PPO entropy bonus).
-    @Test func crossEntropyWithEntropyWeights() {
-        var r = Rand(17)
-        let n = 5, v = 9, vp = 16
-        let logits = r.doubles(n * vp, scale: 2)
-        var targets = r.ids(n, below: v)
-        targets[3] = -1
-        let scales = r.doubles(n), entropy = r.doubles(n)
-        let fd = finiteDifferences(logits) { x in
-            let losses = CrossEntropy.forwardNaive(logits: x, targets: targets, rows: n, vocab: v, paddedVocab: vp)
-            let h = CrossEntropy.entropyNaive(logits: x, rows: n, vocab: v, paddedVocab: vp)
-            return (0..<n).reduce(0.0) { $0 + (targets[$1] < 0 ? 0 : scales[$1] * losses[$1] + entropy[$1] * h[$1]) }
-        }
-        let analytic = CrossEntropy.backwardNaive(logits: logits, targets: targets, scale: 0, rowScales: scales,
-                                                  entropyWeights: entropy, rows: n, vocab: v, paddedVocab: vp)
-        #expect(relativeError(analytic, fd) < 1e-7)
     }
 
     @Test func encoder() {

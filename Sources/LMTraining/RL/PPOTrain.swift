@@ -177,13 +177,7 @@ public enum PPOTrain {
             throw LMError.badInput(file: params.outputDirectory, "the run already did its \(saved.iterationsDone) iterations",
                                    fix: "pass --iterations N (more than \(saved.iterationsDone)) to continue it")
         }
-        for (name, hash) in saved.fileHashes.sorted(by: { $0.key < $1.key }) {
-            let file = params.outputDirectory + "/" + name
-            guard FNV1a64.fileHex(file) == hash else {
-                throw LMError.badFormat(file: file, "does not match \(PPOState.fileName) (the checkpoint is incomplete or was modified)",
-                                        fix: "restore the run directory or start a new run")
-            }
-        }
+        try RunDirectory.verify(saved.fileHashes, in: params.outputDirectory, stateFile: PPOState.fileName)
     }
 
     /// Writes both models and their AdamW moments, then `state` with their hashes (each file
