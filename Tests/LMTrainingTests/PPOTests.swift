@@ -228,6 +228,7 @@ import LMTokenizer
         let f = try Self.fixture("ppo-resume")
         var straight = Self.parameters(f, out: "a", iterations: 4)
         straight.minibatches = 2; straight.epochs = 2; straight.evalPromptsPath = f.heldOut
+        straight.rewardCheckpoint = f.policy   // stands for a reward model's directory: its weights are hashed
         let a = try PPOTrain.run(straight, reward: Self.asciiReward)
         var split = straight
         split.outputDirectory = f.dir + "/b"
@@ -241,6 +242,9 @@ import LMTokenizer
         var other = split
         other.learningRate = 1e-3
         #expect { try PPOTrain.run(other, reward: Self.asciiReward) } throws: { "\($0)".contains("--lr 0.003 (now 0.001)") }
+        other = split
+        other.rewardCheckpoint = f.dir + "/a"   // other weights
+        #expect { try PPOTrain.run(other, reward: Self.asciiReward) } throws: { "\($0)".contains("scored by another reward model") }
         let second = try PPOTrain.run(split, reward: Self.asciiReward)
         #expect(!second.interrupted && second.iterations.count == 4)
         for (x, y) in zip(a.iterations, second.iterations) {

@@ -10,6 +10,9 @@ public struct PPOParameters: Sendable {
     public var promptsPath: String
     /// Run directory for the tuned policy, metrics.jsonl and the value model.
     public var outputDirectory: String
+    /// The reward model's run directory, when the reward function is one (`lmkit ppo --reward`):
+    /// a resumed run must be scored by the same weights (checked by hash).
+    public var rewardCheckpoint: String?
     /// Held-out prompts (same formats) answered by the starting and the tuned policy, both
     /// scored by the reward function (nil = no evaluation).
     public var evalPromptsPath: String?

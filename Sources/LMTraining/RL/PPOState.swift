@@ -66,9 +66,11 @@ public struct PPOState: Codable, Sendable {
     public var iterationsDone: Int
     public var iterations: Int
     public var settings: PPOSettings
-    /// FNV-1a 64 (hex) of the starting policy's weights and of the prompts file.
+    /// FNV-1a 64 (hex) of the starting policy's weights, of the prompts file and of the reward
+    /// model's weights (nil for a reward function that is not a model).
     public var policyFingerprint: String
     public var promptsFingerprint: String
+    public var rewardFingerprint: String?
     /// The generators after the last completed iteration: prompt order, rollout sampling, minibatch shuffles.
     var promptOrder: PromptOrder
     public var samplerRNG: SeededRNG

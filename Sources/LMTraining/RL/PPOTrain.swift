@@ -40,7 +40,8 @@ public enum PPOTrain {
         let prompts = try PPOPrompts.load(params.promptsPath)
         let evalPrompts = try params.evalPromptsPath.map { try PPOPrompts.load($0) }
         let fingerprints = (policy: FNV1a64.fileHex(params.policyCheckpoint + "/" + GPT.weightsFileName) ?? "",
-                            prompts: FNV1a64.fileHex(params.promptsPath) ?? "")
+                            prompts: FNV1a64.fileHex(params.promptsPath) ?? "",
+                            reward: params.rewardCheckpoint.map { FNV1a64.fileHex($0 + "/" + GPT.weightsFileName) ?? "" })
         BLAS.setThreads(params.threads)
         // The starting policy stays frozen: it is the KL reference (and answers the held-out prompts first).
         let reference = start
@@ -125,6 +126,7 @@ public enum PPOTrain {
             try writeChart(history, klCoefficient: params.klCoefficient, to: run + "/score.svg")
             let state = PPOState(iterationsDone: iteration, iterations: params.iterations, settings: params.settings,
                                  policyFingerprint: fingerprints.policy, promptsFingerprint: fingerprints.prompts,
+                                 rewardFingerprint: fingerprints.reward,
                                  promptOrder: order, samplerRNG: sampler.rng, minibatchRNG: minibatchOrder, history: history,
                                  fileHashes: [:])
             try checkpoint(state, run: run, policy: policy, value: value, policyOptimizer: policyOptimizer,
@@ -156,10 +158,10 @@ public enum PPOTrain {
         return PPOResult(iterations: history, evaluation: evaluation, interrupted: interrupted)
     }
 
-    /// Refuses to resume `saved` with other settings, another starting policy or other prompts,
-    /// or a run that already did `params.iterations`.
-    static func check(_ saved: PPOState, against params: PPOParameters, fingerprints: (policy: String, prompts: String),
-                      promptCount: Int) throws {
+    /// Refuses to resume `saved` with other settings, another starting policy, other prompts or
+    /// another reward model, or a run that already did `params.iterations`.
+    static func check(_ saved: PPOState, against params: PPOParameters,
+                      fingerprints: (policy: String, prompts: String, reward: String?), promptCount: Int) throws {
         let path = params.outputDirectory + "/" + PPOState.fileName
         if saved.settings != params.settings {
             throw LMError.mismatch(file: path, "the run was started with other settings: \(saved.settings.differences(from: params.settings))",
@@ -172,6 +174,10 @@ public enum PPOTrain {
         if saved.promptsFingerprint != fingerprints.prompts || saved.promptOrder.count != promptCount {
             throw LMError.mismatch(file: path, "the run was trained on other prompts than \(params.promptsPath)",
                                    fix: "resume with the --prompts file the run was started with")
+        }
+        if saved.rewardFingerprint != fingerprints.reward {
+            throw LMError.mismatch(file: path, "the run was scored by another reward model than \(params.rewardCheckpoint ?? "this reward function")",
+                                   fix: "resume with the --reward the run was started with")
         }
         if saved.iterationsDone >= params.iterations {
             throw LMError.badInput(file: params.outputDirectory, "the run already did its \(saved.iterationsDone) iterations",

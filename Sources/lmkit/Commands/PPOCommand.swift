@@ -53,6 +53,7 @@ struct PPOCommand: ParsableCommand {
     func run() throws {
         var p = PPOParameters(policyCheckpoint: policy, promptsPath: prompts, outputDirectory: out)
         p.evalPromptsPath = evalPrompts
+        p.rewardCheckpoint = reward
         p.resume = resume
         if resume {   // the run's own settings, then whatever was given explicitly (checked against them)
             let saved = try PPOState.read(run: out)
