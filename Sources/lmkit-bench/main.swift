@@ -8,6 +8,15 @@ import LMSupport
 BLASKernelChoice.reexecIfBetterKernel()   // the kernels lmkit's model commands use
 BLAS.stopIdleThreads()
 let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.contains("--help") || arguments.contains("-h") {
+    print("""
+        usage: lmkit-bench [group ...] [--json] [group options]
+        Release-mode benchmarks; no group = all of them. Groups: \(BenchmarkRegistry.all.map(\.name).joined(separator: ", ")).
+        Options: --json (results as JSON on stdout); encode: --only=VOCAB/TEXT, --quick; model: --configs tiny,small,gpt2s,
+        --threads N, --sample-only. Corpora from LMKIT_SHARED_CORPORA (default ../shared/corpora); see BENCHMARKS.md.
+        """)
+    exit(0)
+}
 let json = arguments.contains("--json")
 let requested = arguments.filter { !$0.hasPrefix("--") }
 let groups = BenchmarkRegistry.all.filter { requested.isEmpty || requested.contains($0.name) }
