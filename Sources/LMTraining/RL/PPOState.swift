@@ -54,7 +54,8 @@ extension PPOParameters {
     }
 }
 
-/// Everything besides the two models' weights and AdamW moments that a resumed PPO run needs to
+/// Everything besides the two models' weights and AdamW moments (RUN/ and RUN/value/, each
+/// `model.safetensors` + `optimizer.bin`) that a resumed PPO run needs to
 /// continue exactly as an uninterrupted one (same iterations, same bytes of weights, with the
 /// same `--threads`). RUN/ppo_state.json, written last after every iteration (atomically), with
 /// the hashes of the files it describes.
@@ -82,8 +83,6 @@ public struct PPOState: Codable, Sendable {
 
     /// File name inside a run directory.
     public static let fileName = "ppo_state.json"
-    /// The AdamW moments of the policy (RUN/) and of the value model (RUN/value/).
-    static let optimizerFileName = OptimizerState.fileName
 
     /// Writes the state atomically (pretty, sorted keys).
     func write(to path: String) throws {

@@ -18,7 +18,10 @@ import LMTokenizer
 /// default 1 = full batch), each with the global gradient norm clipped.
 /// Run directory: model.safetensors + config.json + vocab.vocab (the tuned policy, a chat model
 /// for `lmkit chat`, written atomically after every iteration), value/ (the value model),
-/// metrics.jsonl (one `PPOIterationStats` per iteration), score.svg (mean score and score − β·KL).
+/// metrics.jsonl (one `PPOIterationStats` per iteration), score.svg (mean score and score − β·KL),
+/// and for `--resume` both models' AdamW moments (optimizer.bin, value/optimizer.bin) and
+/// ppo_state.json (`PPOState`, written last). `stopRequested` (Ctrl-C) ends the run after an
+/// iteration's checkpoint.
 public enum PPOTrain {
     public static func run(_ params: PPOParameters, reward: PPORewardFunction) throws -> PPOResult {
         let run = params.outputDirectory
@@ -57,12 +60,14 @@ public enum PPOTrain {
             try check(saved, against: params, fingerprints: fingerprints, promptCount: prompts.count)
             policy = try GPT.load(from: run)
             value = try GPT.load(from: run + "/value")
-            guard policy.config == start.config, value.config.scoreHead, policy.config == { var c = value.config; c.scoreHead = false; return c }() else {
+            var valueConfig = start.config
+            valueConfig.scoreHead = true
+            guard policy.config == start.config, value.config == valueConfig else {
                 throw LMError.mismatch(file: run, "the saved policy or value model is not of the starting policy's shape",
                                        fix: "resume with the --policy the run was started from")
             }
-            policyOptimizer = try OptimizerState.read(from: run + "/" + PPOState.optimizerFileName, expectedCount: policy.parameterCount)
-            valueOptimizer = try OptimizerState.read(from: run + "/value/" + PPOState.optimizerFileName, expectedCount: value.parameterCount)
+            policyOptimizer = try OptimizerState.read(from: run + "/" + OptimizerState.fileName, expectedCount: policy.parameterCount)
+            valueOptimizer = try OptimizerState.read(from: run + "/value/" + OptimizerState.fileName, expectedCount: value.parameterCount)
             order = saved.promptOrder
             sampler.rng = saved.samplerRNG
             minibatchOrder = saved.minibatchRNG
@@ -192,10 +197,10 @@ public enum PPOTrain {
                            valueOptimizer: OptimizerState) throws {
         try policy.save(to: run)
         try value.save(to: run + "/value")
-        _ = try policyOptimizer.write(to: run + "/" + PPOState.optimizerFileName)
-        _ = try valueOptimizer.write(to: run + "/value/" + PPOState.optimizerFileName)
+        _ = try policyOptimizer.write(to: run + "/" + OptimizerState.fileName)
+        _ = try valueOptimizer.write(to: run + "/value/" + OptimizerState.fileName)
         var state = state
-        for name in [GPT.weightsFileName, PPOState.optimizerFileName, "value/" + GPT.weightsFileName, "value/" + PPOState.optimizerFileName] {
+        for name in [GPT.weightsFileName, OptimizerState.fileName, "value/" + GPT.weightsFileName, "value/" + OptimizerState.fileName] {
             state.fileHashes[name] = FNV1a64.fileHex(run + "/" + name)
         }
         try state.write(to: run + "/" + PPOState.fileName)
