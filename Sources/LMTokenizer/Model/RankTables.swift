@@ -317,6 +317,8 @@ final class RankTables: @unchecked Sendable {
     @inline(__always)
     func prefetchPair(_ a: UInt32, _ b: UInt32) {
         let key = UInt64(a) << 42 | UInt64(b) << 21
+        let f = RankTables.filterBit(key)
+        lmkit_prefetch(pairFilter + (f >> 6))
         lmkit_prefetch(pairEntries + RankTables.pairSlot(key, pairMask))
     }
 
