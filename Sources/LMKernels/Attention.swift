@@ -1,4 +1,3 @@
-import Foundation
 import LMSupport
 
 /// Causal multi-head self-attention (the part between `c_attn` and `c_proj`).
@@ -26,33 +25,6 @@ import LMSupport
 /// backward 3.1–3.3 → 2.6–2.8 ms, forward ~10% faster alone; in the model step (where qkv is
 /// still in cache from c_attn) the backward gains ~1 ms per layer.
 public enum Attention {
-    /// How each (b, h) pair is computed: `AttentionTiles`' loops or sgemm blocks (`AttentionGemm`).
-    /// Forward and backward must use the same one (they differ in the zeros saved in P).
-    public enum Implementation: String, Sendable {
-        case tiles, gemm
-    }
-
-    /// `LMKIT_ATTENTION=tiles|gemm` (benchmarks): one implementation for every head size.
-    public static let forced: Implementation? =
-        ProcessInfo.processInfo.environment["LMKIT_ATTENTION"].flatMap { Implementation(rawValue: $0) }
-
-    /// The implementation calls with `implementation: nil` use: `forced`, else `preferred` for
-    /// the OpenBLAS kernel set in use.
-    public static func implementation(headSize: Int) -> Implementation {
-        forced ?? preferred(coreName: BLAS.coreName, headSize: headSize)
-    }
-
-    /// sgemm blocks when OpenBLAS runs AVX-512 kernels (twice the peak of lmkit's AVX2 loops) and
-    /// heads are ≥ 64 wide; the tiles otherwise. Measured on the Intel VM (SkylakeX kernels,
-    /// `lmkit-bench kernels`, two interleaved rounds): `small`'s layer (B 16, T 256, hs 64, 2
-    /// threads) forward 15.0–16.6 → 11.7–14.0 ms, backward 25.3–28.6 → 19.1–21.9 ms; `tiny`'s
-    /// (B 32, T 128, hs 32) forward 3.6–3.7 → 3.9–4.1 ms, backward 4.2–4.7 → 5.0–5.4 ms (slower:
-    /// per-call overhead and the wasted diagonal triangle weigh more at hs 32).
-    public static func preferred(coreName: String, headSize: Int) -> Implementation {
-        let avx512 = ["skylakex", "cooperlake", "sapphirerapids"]
-        return avx512.contains(coreName.lowercased()) && headSize >= 64 ? .gemm : .tiles
-    }
-
     /// Floats of scratch `backward` needs: one (T, T) tile and one (hs, T) panel per thread.
     public static func scratchCount(time: Int, headSize: Int, threads: Int) -> Int {
         max(1, threads) * time * (time + headSize)
@@ -61,12 +33,11 @@ public enum Attention {
     /// qkv (B, T, 3C) → out (B, T, C); att (B, NH, T, T) receives the attention probabilities.
     /// With `segmentStarts` (B, T), query i of row b attends only to keys segmentStarts[b, i]...i
     /// (packed documents do not see each other; P is exactly 0 before the start). The backward
-    /// pass needs no mask: it follows P. `implementation` nil = `implementation(headSize:)`; the
-    /// backward pass must use the same one as the forward pass that wrote `att`.
+    /// pass needs no mask: it follows P.
     public static func forward(out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>,
                                qkv: UnsafePointer<Float>, batch: Int, time t: Int, channels c: Int,
                                heads nh: Int, segmentStarts: UnsafePointer<Int32>? = nil,
-                               threads: Int = Threads.available, implementation: Implementation? = nil) {
+                               threads: Int = Threads.available) {
         typealias Tiles = AttentionTiles
         let hs = c / nh, ld = 3 * c
         let scale = 1 / Float(hs).squareRoot()
@@ -76,8 +47,6 @@ public enum Attention {
         defer { panels.deallocate() }
         let pn = SendablePointer(panels)
         let ss = segmentStarts.map { SendableConstPointer($0) }
-        let gemm = (implementation ?? Attention.implementation(headSize: hs)) == .gemm
-        if gemm { _ = BLAS.configured }   // OpenBLAS single-threaded inside the parallel pairs
         parallelPairs(batch * nh, workers: workers) { pair, worker in
             let b = pair / nh, h = pair % nh
             let qOffset: Int = b &* t &* ld &+ h &* hs
@@ -86,11 +55,6 @@ public enum Attention {
             let p = a.pointer + pair &* t &* t
             let yOffset: Int = b &* t &* c &+ h &* hs
             let y = o.pointer + yOffset
-            if gemm {
-                forwardPairGemm(q: q, k: k, v: v, ld: ld, y: y, ldy: c, p: p, time: t, headSize: hs, scale: scale,
-                                from: { i in ss.map { Int($0[b &* t &+ i]) } ?? 0 })
-                return
-            }
             let kt = pn.pointer + worker &* hs &* t  // Kᵀ (hs, T)
             Tiles.touch(q, rows: t, ld: ld, parts: 3, partStride: c, width: hs, into: kt)
             Tiles.touch(y, rows: t, ld: c, parts: 1, partStride: 0, width: hs, into: kt)
@@ -118,19 +82,17 @@ public enum Attention {
     }
 
     /// Given dout (B, T, C): dqkv (B, T, 3C) = ∂/∂qkv (overwritten). Needs the forward's `att` and
-    /// `scratch` of `scratchCount(time:headSize:threads:)` floats, and the forward's `implementation`.
+    /// `scratch` of `scratchCount(time:headSize:threads:)` floats.
     public static func backward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                                 qkv: UnsafePointer<Float>, att: UnsafePointer<Float>,
                                 scratch: UnsafeMutablePointer<Float>, batch: Int, time t: Int, channels c: Int,
-                                heads nh: Int, threads: Int = Threads.available, implementation: Implementation? = nil) {
+                                heads nh: Int, threads: Int = Threads.available) {
         typealias Tiles = AttentionTiles
         let hs = c / nh, ld = 3 * c, r4 = Tiles.rows
         let scale = 1 / Float(hs).squareRoot()
         let dx = SendablePointer(dqkv), g = SendableConstPointer(dout), x = SendableConstPointer(qkv)
         let a = SendableConstPointer(att), sc = SendablePointer(scratch)
         let workers = max(1, min(threads, batch * nh))
-        let gemm = (implementation ?? Attention.implementation(headSize: hs)) == .gemm
-        if gemm { _ = BLAS.configured }   // OpenBLAS single-threaded inside the parallel pairs
         parallelPairs(batch * nh, workers: workers) { pair, worker in
             let b = pair / nh, h = pair % nh
             let base: Int = b &* t &* ld &+ h &* hs
@@ -140,11 +102,6 @@ public enum Attention {
             let dyOffset: Int = b &* t &* c &+ h &* hs
             let dy = g.pointer + dyOffset
             let ds = sc.pointer + worker &* t &* (t + hs)  // dP, then dS (T, T)
-            if gemm {
-                backwardPairGemm(q: q, k: k, v: v, ld: ld, dq: dq, dk: dk, dv: dv, dy: dy, ldy: c, p: p, ds: ds,
-                                 time: t, headSize: hs, scale: scale)
-                return
-            }
             let vt = ds + t &* t                            // Vᵀ (hs, T)
             Tiles.touch(q, rows: t, ld: ld, parts: 3, partStride: c, width: hs, into: vt)
             Tiles.touch(dy, rows: t, ld: c, parts: 1, partStride: 0, width: hs, into: vt)

@@ -64,12 +64,6 @@ public enum BLAS {
         return String(cString: p)
     }
 
-    /// The name of the CPU-specific kernel set OpenBLAS picked (e.g. "SkylakeX", "Haswell", "Zen").
-    public static var coreName: String {
-        guard let p = openblas_get_corename() else { return "unknown" }
-        return String(cString: p)
-    }
-
     /// Runs `body` with OpenBLAS limited to one thread (for code that is already parallel), then
     /// restores the previous count.
     public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {

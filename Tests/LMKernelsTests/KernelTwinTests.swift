@@ -190,11 +190,8 @@ import LMSupport
 
     /// The last case packs documents into each row (segment starts at the cuts): attention stays
     /// inside each document, and the backward, which has no mask of its own, follows P.
-    /// Both implementations (tiles and sgemm blocks; T = 200 has a partial last block of each).
-    @Test(arguments: [(2, 70, 32, 4, []), (1, 5, 8, 2, []), (3, 128, 48, 3, []), (2, 70, 32, 4, [0, 5, 6, 33, 64]),
-                      (1, 200, 128, 2, []), (2, 150, 64, 1, [0, 7, 64, 100])],
-          [Attention.Implementation.tiles, .gemm])
-    func attentionMatchesNaive(shape: (Int, Int, Int, Int, [Int]), implementation how: Attention.Implementation) {
+    @Test(arguments: [(2, 70, 32, 4, []), (1, 5, 8, 2, []), (3, 128, 48, 3, []), (2, 70, 32, 4, [0, 5, 6, 33, 64])])
+    func attentionMatchesNaive(shape: (Int, Int, Int, Int, [Int])) {
         let (b, t, c, nh, cuts) = shape
         var r = Rand(5)
         let qkv = r.doubles(b * t * 3 * c), dout = r.doubles(b * t * c)
@@ -206,7 +203,7 @@ import LMSupport
                                floats(qkv)]) { p in
             (starts ?? []).withUnsafeBufferPointer { ss in
                 Attention.forward(out: p[0], att: p[1], qkv: p[2], batch: b, time: t, channels: c, heads: nh,
-                                  segmentStarts: starts == nil ? nil : ss.baseAddress!, threads: 2, implementation: how)
+                                  segmentStarts: starts == nil ? nil : ss.baseAddress!, threads: 2)
             }
         }
         #expect(relativeError(fw[0], ref.out) < 1e-5)
@@ -224,18 +221,10 @@ import LMSupport
         let d = withPointers([[Float](repeating: 9, count: b * t * 3 * c), floats(dout), floats(qkv), fw[1],
                               [Float](repeating: 0, count: scratch)]) { p in
             Attention.backward(dqkv: p[0], dout: p[1], qkv: p[2], att: p[3], scratch: p[4], batch: b, time: t,
-                               channels: c, heads: nh, threads: 2, implementation: how)
+                               channels: c, heads: nh, threads: 2)
         }[0]
         #expect(d.allSatisfy(\.isFinite) && fw[0].allSatisfy(\.isFinite))   // relativeError skips NaN
         #expect(relativeError(d, expected) < 1e-5)
-    }
-
-    @Test func attentionImplementationFollowsTheBLASKernelsAndHeadSize() {
-        #expect(Attention.preferred(coreName: "SkylakeX", headSize: 64) == .gemm)
-        #expect(Attention.preferred(coreName: "SapphireRapids", headSize: 128) == .gemm)
-        #expect(Attention.preferred(coreName: "SkylakeX", headSize: 32) == .tiles)
-        #expect(Attention.preferred(coreName: "Haswell", headSize: 64) == .tiles)
-        #expect(Attention.preferred(coreName: "Zen", headSize: 64) == .tiles)
     }
 
     /// Segment starts (packed documents): row b of length t split at the given offsets.
