@@ -24,6 +24,12 @@ import LMSupport
 /// at the whole `tiny` layer (B = 32, 2 threads, `lmkit-bench kernels`, interleaved runs)
 /// backward 3.1–3.3 → 2.6–2.8 ms, forward ~10% faster alone; in the model step (where qkv is
 /// still in cache from c_attn) the backward gains ~1 ms per layer.
+/// Tried again on the Intel VM (2026-12-03, OpenBLAS SkylakeX kernels, AVX-512 sgemm at about
+/// twice these AVX2 loops' peak): sgemm on 64-row causal blocks per pair. Alone, `small`'s layer
+/// (B 16, T 256, hs 64, 2 threads) ran forward 15.0–16.6 → 11.7–14.0 ms and backward 25.3–28.6
+/// → 19.1–21.9 ms, `tiny`'s was slower; but in the `small` training step (3 interleaved pairs)
+/// attention's gain was eaten by `matmul.backward` (734–805 → 849–866 ms) and the step did not
+/// improve (2069–2153 vs 2060–2470 ms). Not kept.
 public enum Attention {
     /// Floats of scratch `backward` needs: one (T, T) tile and one (hs, T) panel per thread.
     public static func scratchCount(time: Int, headSize: Int, threads: Int) -> Int {
