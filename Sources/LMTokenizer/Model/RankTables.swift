@@ -312,8 +312,10 @@ final class RankTables: @unchecked Sendable {
         }
     }
 
-    /// Prefetches the pair-table line that `pairRank(a, b)` reads first (a hint: never waits,
-    /// never changes a result), so that its load overlaps the filter check and other probes.
+    /// Prefetches the filter word and the pair-table line that `pairRank(a, b)` reads first (a
+    /// hint: never waits, never changes a result), so that both loads overlap other probes. The
+    /// filter (256 KB) does not stay in L2 beside the piece caches: prefetching its word too took
+    /// UDHR/cl100k bpe-only from 30.4–32.4 to 31.6–37.9 MB/s (Intel VM, 3 interleaved rounds).
     @inline(__always)
     func prefetchPair(_ a: UInt32, _ b: UInt32) {
         let key = UInt64(a) << 42 | UInt64(b) << 21
