@@ -51,7 +51,33 @@ import Testing
         #expect(back.stdout == Data(sample.utf8))
     }
 
+    /// `--pattern` takes a custom regex: it is stored in the vocab and encoding splits with it
+    /// (here every digit is its own piece, so "2024" is four tokens).
+    @Test func vocabTrainWithCustomPattern() throws {
+        let w = Workspace()
+        defer { w.remove() }
+        let digits = #"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"#
+        let corpus = try w.write("corpus.txt", String(repeating: "In 2024 there were 2024 plays, 2024 sonnets.\n", count: 50))
+        let r = try CLI.ok(["vocab", "train", "--input", corpus, "--vocab-size", "300", "--pattern", digits,
+                            "--output", w.url("d.vocab"), "--threads", "1"], in: w.path)
+        #expect(r.stderr.contains("custom regex"), "says the custom regex is slower: \(r)")
+        let info = try CLI.ok(["vocab", "info", "--vocab", w.url("d.vocab"), "--json"], in: w.path)
+        #expect(info.stdoutText.contains("p{N}|"), "vocab info shows the stored regex: \(info)")
+        let ids = try CLI.ok(["tokenize", "--vocab", w.url("d.vocab"), "--format", "ids", "2024"], in: w.path)
+        #expect(ids.stdoutText.split(whereSeparator: { $0 == " " || $0 == "\n" }).count == 4)
+        let words = try CLI.ok(["tokenize", "--vocab", w.url("d.vocab"), "--format", "ids", " sonnets"], in: w.path)
+        #expect(words.stdoutText.split(whereSeparator: { $0 == " " || $0 == "\n" }).count == 1, "merges learned: \(words)")
+    }
+
     // MARK: bad input
+
+    @Test func vocabTrainPatternThatDoesNotCompile() throws {
+        let w = Workspace()
+        defer { w.remove() }
+        try w.write("c.txt", "some text to train on\n")
+        try BadInput.check(["vocab", "train", "--input", "c.txt", "--vocab-size", "300", "--pattern", "(\\p{L}+",
+                            "--output", "out.vocab"], in: w.path, mentioning: ["regex"], noOutput: ["out.vocab"])
+    }
 
     @Test func vocabTrainMissingInput() throws {
         let w = Workspace()

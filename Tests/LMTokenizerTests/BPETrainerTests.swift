@@ -68,6 +68,36 @@ private struct Pair: Hashable { var a: Int; var b: Int }
         #expect(Array(result.vocabulary.tokens[256...]) == expected)
     }
 
+    /// A custom split regex (cl100k with every digit its own piece) runs on the regex engine and
+    /// still gives rustbpe's ranks exactly (fixture made by scripts/fixtures/trainer_rustbpe_custom.py
+    /// from 200 kB of code and prose with many numbers).
+    @Test func customPatternMatchesRustbpeFixture() throws {
+        let digits = #"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"#
+        let text = try FileIO.readBytes(TestData.repoPath("Corpora/sft/code_alpaca_2k.json"))
+        let fixture = try FileIO.readText(TestData.repoPath("Tests/LMTokenizerTests/Fixtures/trainer/rustbpe-codealpaca200k-1024-digits.txt"))
+        let expected = fixture.split(separator: "\n").map { hex -> [UInt8] in
+            var bytes: [UInt8] = []
+            var it = hex.makeIterator()
+            while let h = it.next(), let l = it.next() { bytes.append(UInt8(String([h, l]), radix: 16)!) }
+            return bytes
+        }
+        let pattern = SplitPattern(name: digits)
+        #expect(pattern == .custom(digits))
+        let trainer = try BPETrainer(.init(vocabSize: 1024, pattern: pattern, threads: 2))
+        let chunk = Array(text[0..<200_000])
+        var given = false
+        let result = try trainer.train { defer { given = true }; return given ? nil : .init(chunk) }
+        #expect(expected.count == 768)
+        #expect(Array(result.vocabulary.tokens[256...]) == expected)
+        #expect(result.vocabulary.pattern == pattern)
+        // The digits rule held: no merged token contains a digit.
+        #expect(!result.vocabulary.tokens[256...].contains { $0.contains { $0 >= 0x30 && $0 <= 0x39 } })
+    }
+
+    @Test func customPatternThatDoesNotCompileIsBadInput() {
+        #expect(throws: LMError.self) { try BPETrainer(.init(vocabSize: 300, pattern: .custom("(unclosed"))) }
+    }
+
     /// Same merges as the naive recount-everything twin on a slice of Shakespeare.
     @Test func matchesNaiveTwin() throws {
         let text = try FileIO.readBytes(TestData.repoPath("Corpora/tinyshakespeare.txt"))

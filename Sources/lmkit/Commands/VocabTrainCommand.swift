@@ -32,7 +32,9 @@ struct VocabTrainCommand: ParsableCommand {
     @Option(name: .long, help: "Total ids: 256 byte tokens + merges + special tokens.")
     var vocabSize: Int
 
-    @Option(name: .long, help: "Split pattern: gpt4 (cl100k, default), gpt2 (r50k) or o200k.")
+    @Option(name: .long, help: ArgumentHelp(
+        "Split pattern: gpt4 (cl100k, default), gpt2 (r50k), o200k, or any other regex.",
+        discussion: "A regex other than the three built-in ones runs on the regex engine (NSRegularExpression, ~10 MB/s per core instead of ~300) and is stored in the .vocab, so that encoding with it splits the same way. Long inputs are cut into chunks after a newline that is followed by an ASCII letter; a custom regex whose matches can run across such a point counts the pieces there as if the text were cut."))
     var pattern: String = "gpt4"
 
     @Option(name: .long, parsing: .singleValue,
@@ -56,9 +58,7 @@ struct VocabTrainCommand: ParsableCommand {
     func validate() throws {
         if input.isEmpty { throw ValidationError("Give at least one --input file or directory.") }
         if vocabSize < 1 { throw ValidationError("--vocab-size must be positive (got \(vocabSize)).") }
-        if !["gpt4", "cl100k", "gpt2", "r50k", "o200k"].contains(pattern) {
-            throw ValidationError("--pattern must be gpt4, gpt2 or o200k (got \(pattern)).")
-        }
+        if pattern.isEmpty { throw ValidationError("--pattern must not be empty (gpt4, gpt2, o200k or a regex).") }
         if textField.isEmpty { throw ValidationError("--text-field must not be empty.") }
     }
 
@@ -74,6 +74,9 @@ struct VocabTrainCommand: ParsableCommand {
         let trainer = try BPETrainer(.init(vocabSize: vocabSize, pattern: SplitPattern(name: pattern),
                                            specialTokens: special, threads: common.resolvedThreads,
                                            quiet: common.quiet))
+        if case .custom = trainer.parameters.pattern, !common.quiet {
+            printError("vocab train: --pattern is a custom regex: it runs on the regex engine (~10 MB/s per core; the built-in gpt4, gpt2 and o200k run ~30× faster)")
+        }
         let path = outputPath
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty && !FileIO.isDirectory(dir) {  // fail before training, not after
