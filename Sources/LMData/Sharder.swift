@@ -156,8 +156,10 @@ public enum Sharder {
         let writer = ShardWriteQueue(manifest: manifest, directory: p.output, options: writerOptions)
         func note() -> String {
             let secs = max(progress.elapsed, 1e-9)
-            let ratio = writer.compressedBytes > 0 ? Double(writer.rawBytes) / Double(writer.compressedBytes) : 0
-            return "\(ProgressReporter.count(Double(summary.tokensEncoded) / secs)) tok/s  ratio \(String(format: "%.2f", ratio))×"
+            // No frame is compressed yet early on: "ratio –" rather than a misleading 0.00×.
+            let ratio = writer.compressedBytes > 0
+                ? String(format: "%.2f×", Double(writer.rawBytes) / Double(writer.compressedBytes)) : "–"
+            return "\(ProgressReporter.count(Double(summary.tokensEncoded) / secs)) tok/s  ratio \(ratio)"
         }
 
         func shardName(_ s: Split, _ number: Int) -> String {

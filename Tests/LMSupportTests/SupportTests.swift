@@ -95,3 +95,17 @@ import LMTestSupport
         #expect(h.hex == "e71fa2190541574b")
     }
 }
+
+@Suite struct HugePagesTests {
+    /// Whole 2 MB pages, 2 MB aligned, zero-filled and writable; odd sizes round up.
+    @Test(arguments: [2, 100_000, 2 << 20, (4 << 20) + 1])
+    func alignedZeroedAndWritable(bytes: Int) {
+        let p = HugePages.allocate(byteCount: bytes)
+        defer { HugePages.deallocate(p, byteCount: bytes) }
+        #expect(UInt(bitPattern: p) % UInt(HugePages.pageBytes) == 0)
+        let b = p.bindMemory(to: UInt8.self, capacity: bytes)
+        #expect(b[0] == 0 && b[bytes - 1] == 0 && b[bytes / 2] == 0)
+        b[0] = 1; b[bytes - 1] = 2
+        #expect(b[0] == 1 && b[bytes - 1] == 2)
+    }
+}

@@ -99,6 +99,25 @@ func randomVocabulary(seed: UInt64, merges: Int, alphabet: [UInt8]) throws -> Vo
         }
     }
 
+    /// The direct table of two-byte tokens answers exactly what the pair table does for every
+    /// pair of bytes (the first probes of each merge), with bytes at shuffled ranks and on GPT-2's.
+    @Test func bytePairTableEqualsPairTable() throws {
+        let random = try randomVocabulary(seed: 21, merges: 600, alphabet: Array("abcdef \u{e9}".utf8))
+        let gpt2 = try VocabularyFile.read(TestData.repoPath("Vocab/gpt2.vocab"))
+        for v in [random, gpt2] {
+            let t = RankTables(tokens: v.tokens)
+            var found = 0
+            for a in 0..<256 {
+                for b in 0..<256 {
+                    let direct = t.bytePairRank[a << 8 | b]
+                    #expect(direct == t.pairRank(t.byteRank[a], t.byteRank[b]), "bytes \(a) \(b)")
+                    if direct != RankTables.none { found += 1 }
+                }
+            }
+            #expect(found == v.tokens.filter { $0.count == 2 }.count)
+        }
+    }
+
     /// Any byte string round-trips, including invalid UTF-8.
     @Test func randomBytesRoundTrip() throws {
         let v = try randomVocabulary(seed: 4, merges: 300, alphabet: Array("ab \u{e9}\n".utf8) + [0xFF, 0xC3, 0x80])

@@ -11,9 +11,10 @@
 //   A heap entry is stale iff its node is dead or the node's current rank differs; a node's
 //   rank only ever changes to a longer concatenation, so a stale (rank, node) can never
 //   become valid again. Same merge order as the scan: lowest rank first, leftmost on ties.
-// - The pair-table lines of a merge's probes are prefetched first (all n − 1 initial pairs;
-//   the two new pairs after each merge), so the loads overlap each other and the filter check
-//   instead of following it (perf: those loads were ~60% of `mergeShort`'s samples).
+// - The n − 1 initial pairs are single bytes: their ranks come from `bytePairRank`, a direct
+//   table indexed by the two bytes (no hash, no filter). The pair-table lines of the two new
+//   pairs after each merge are prefetched first, so the loads overlap each other and the
+//   filter check instead of following it (perf: those loads were ~60% of `mergeShort`'s samples).
 // - All scratch memory lives in a per-thread `BPEWorkspace`, grown geometrically, never freed
 //   between pieces.
 
@@ -122,8 +123,7 @@ extension RankTables {
         let ids = ws.ids, ranks = ws.ranks
         for i in 0..<n { ids[i] = byteRank[Int(p[i])] }
         var m = n
-        for i in 0..<(m &- 1) { prefetchPair(ids[i], ids[i &+ 1]) }
-        for i in 0..<(m &- 1) { ranks[i] = pairRank(ids[i], ids[i &+ 1]) }
+        for i in 0..<(m &- 1) { ranks[i] = bytePairRank[Int(p[i]) &<< 8 | Int(p[i &+ 1])] }
         while m > 1 {
             var best = RankTables.none
             var at = 0
@@ -189,7 +189,7 @@ extension RankTables {
         }
         next[n &- 1] = -1
         for i in 0..<(n &- 1) {
-            let r = pairRank(ids[i], ids[i &+ 1])
+            let r = bytePairRank[Int(p[i]) &<< 8 | Int(p[i &+ 1])]
             ranks[i] = r
             if r != RankTables.none { push(UInt64(r) << 32 | UInt64(i)) }
         }

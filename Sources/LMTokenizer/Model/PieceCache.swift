@@ -1,7 +1,8 @@
+import LMSupport
 import CPrefetch
 
 // Performance notes
-// - Direct-mapped, 32768 slots (2 MB per thread) of exactly one cache line (64 bytes): hash (8), piece length (1),
+// - Direct-mapped, 131072 slots (8 MB per thread, in 2 MB huge pages: `HugePages`) of exactly one cache line (64 bytes): hash (8), piece length (1),
 //   id count (1), piece bytes (≤ 22), ids (≤ 8 × 4). One hash — already computed for the
 //   whole-piece lookup — picks the slot; a hit touches one line. Replacement on every miss keeps
 //   frequent pieces in (they come back before eviction).
@@ -16,10 +17,16 @@ import CPrefetch
 //   (`lmkit-bench encode`, 3 interleaved rounds of 32k / 64k / 128k slots: 231–304 / 204–247 /
 //   113–204 MB/s; the worker threads and their caches persist, so it is not first-touch cost;
 //   plausibly TLB reach: 8 MB is 2048 pages). 32768 has no such loss; 65536 was in between.
+// - Session 15 (Intel VM): with the cache and the rank tables in transparent huge pages (8 MB
+//   is then 4 TLB entries), 131072 slots no longer lose on Tiny Shakespeare. `lmkit-bench
+//   encode`, 4 interleaved rounds, 32768 slots in huge pages → 131072: single-thread 1.03–1.11×
+//   on English and 1.07× on UDHR, the first pass (`cold-cpu`) 1.03–1.10×, Shakespeare batch
+//   1.02–1.23×. Before the first store the cache is known to be all zero, so a fresh workspace
+//   does not write its 8 MB again (`clear` skips it).
 
 /// A small cache of piece bytes → token ids for one thread and one vocabulary.
 final class PieceCache {
-    static let slots = 32768
+    static let slots = 131072
     static let maxPieceBytes = 22
     static let maxIDs = 8
     private static let slotBytes = 64
@@ -27,16 +34,20 @@ final class PieceCache {
     private let base: UnsafeMutableRawPointer
 
     init() {
-        base = .allocate(byteCount: PieceCache.slots * PieceCache.slotBytes, alignment: 64)
-        base.initializeMemory(as: UInt8.self, repeating: 0, count: PieceCache.slots * PieceCache.slotBytes)
+        base = HugePages.allocate(byteCount: PieceCache.slots * PieceCache.slotBytes)   // zero-filled
     }
 
-    deinit { base.deallocate() }
+    deinit { HugePages.deallocate(base, byteCount: PieceCache.slots * PieceCache.slotBytes) }
 
     /// Empties the cache (the owner is tracked by `BPEWorkspace.useCaches`).
     func clear() {
+        if !used { return }   // fresh or just cleared: already all zero (8 MB not touched again)
         base.initializeMemory(as: UInt8.self, repeating: 0, count: PieceCache.slots * PieceCache.slotBytes)
+        used = false
     }
+
+    /// False until the first `store` after creation or `clear`.
+    private var used = false
 
     // Slot layout: [0..<8) hash, [8] length, [9] count, [10..<32) piece bytes, [32..<64) ids.
     @inline(__always) private func slot(_ h: UInt64) -> UnsafeMutableRawPointer {
@@ -71,6 +82,7 @@ final class PieceCache {
     @inline(__always)
     func store(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, ids result: UnsafePointer<UInt32>, count: Int) {
         guard n <= PieceCache.maxPieceBytes, count <= PieceCache.maxIDs else { return }
+        used = true
         let s = slot(h)
         s.storeBytes(of: h, as: UInt64.self)
         s.storeBytes(of: UInt8(truncatingIfNeeded: n), toByteOffset: 8, as: UInt8.self)
