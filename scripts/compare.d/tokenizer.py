@@ -87,12 +87,16 @@ def main():
     udhr = os.path.join(a.shared, "multilingual", "udhr2-multilingual-A.jsonl")
     texts["udhr"] = "\n".join(json.loads(l)["text"] for l in open(udhr, encoding="utf-8") if l.strip())
 
-    print("lmkit numbers: running lmkit-bench encode ...", file=sys.stderr)
-    out = subprocess.run([a.bench, "encode", "--json"], check=True, capture_output=True).stdout
-    lm = {r["name"]: r["median"] for r in json.loads(out)}
+    def lmkit_rates(key):
+        # Run for each text/vocab pair right after tiktoken's runs on it, so that both see the
+        # same phase of a shared, noisy host (one run of all pairs up front did not).
+        out = subprocess.run([a.bench, "encode", f"--only={key}", "--json"], check=True, capture_output=True,
+                             cwd=a.repo).stdout
+        return {r["name"]: r["median"] for r in json.loads(out)}
 
     print("| text | vocab | tiktoken 1T | tiktoken 1T CPU | tiktoken batch (2T) | HF 1T | HF batch | lmkit 1T | lmkit 1T CPU | lmkit batch | lmkit pretok / bpe-only CPU | lmkit 1T cold CPU | lmkit ÷ tiktoken 1T (wall) | lmkit ÷ tiktoken 1T (CPU) | lmkit cold ÷ tiktoken 1T (CPU) | lmkit batch ÷ tiktoken batch |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    rounds = []
     for tname, text in texts.items():
         mb = len(text.encode()) / 1e6
         cs = chunks(text)
@@ -106,6 +110,7 @@ def main():
             hf1 = median_rate(mb, lambda: h.encode(text, add_special_tokens=False), repeats=1)
             hfb = median_rate(mb, lambda: h.encode_batch(cs, add_special_tokens=False), repeats=3)
             key = f"{vname}/{tname}"
+            lm = lmkit_rates(key)
             l1 = lm.get(key + "/single")
             lc = lm.get(key + "/single-cpu")
             lb = next((val for k, val in lm.items() if k.startswith(key + "/batch")), None)
@@ -113,12 +118,29 @@ def main():
             lcold = lm.get(key + "/cold-cpu")
             f = lambda x: "—" if x is None else f"{x:.1f}"
             r = lambda x, y: "—" if x is None else f"**{x / y:.2f}×**"
+            # Two more interleaved rounds (tiktoken CPU, then lmkit) for the ratio ranges below.
+            warm, cold = [lc / ttc], [lcold / ttc]
+            for _ in range(2):
+                tc = median_rate(mb, lambda: enc.encode_ordinary(text), clock=time.process_time)
+                lr = lmkit_rates(key)
+                warm.append(lr[key + "/single-cpu"] / tc)
+                cold.append(lr[key + "/cold-cpu"] / tc)
+            rounds.append((tname, vname, warm, cold))
             print(f"| {tname} | {vname} | {tt1:.1f} | {ttc:.1f} | {ttb:.1f} | {hf1:.1f} | {hfb:.1f} | {f(l1)} | {f(lc)} | {f(lb)} | {f(pt)} / {f(bo)} | {f(lcold)} | {r(l1, tt1)} | {r(lc, ttc)} | {r(lcold, ttc)} | {r(lb, ttb)} |", flush=True)
     print()
     print("MB/s of UTF-8 input, medians (tiktoken/lmkit 5 runs, HF batch 3, HF 1T 1). CPU columns are thread CPU time, which")
     print("stays meaningful when other jobs share the cores (wall-time ratios then depend on who got the CPU when).")
     print("`pretok` and `bpe-only` split lmkit's single-thread time into its two stages. `cold`: lmkit's piece cache emptied")
     print("before each run (first pass over the text); the other lmkit columns repeat the text with the cache kept.")
+    print()
+    print("Single-thread CPU-time ratio lmkit ÷ tiktoken in 3 interleaved rounds per text (each round: tiktoken median of")
+    print("5 runs, then `lmkit-bench encode --only=…`; the first round is the table above): median [min–max].")
+    print()
+    print("| text | vocab | lmkit ÷ tiktoken, cache kept | lmkit cold ÷ tiktoken (first pass) |")
+    print("|---|---|---:|---:|")
+    for tname, vname, warm, cold in rounds:
+        g = lambda xs: f"**{statistics.median(xs):.2f}×** [{min(xs):.2f}–{max(xs):.2f}]"
+        print(f"| {tname} | {vname} | {g(warm)} | {g(cold)} |")
 
 
 if __name__ == "__main__":
