@@ -9,6 +9,18 @@ private func mergedStrings(_ v: Vocabulary) -> [String] {
     v.tokens[256...].map { String(decoding: $0, as: UTF8.self) }
 }
 
+/// The merged tokens of a rustbpe fixture in Tests/LMTokenizerTests/Fixtures/trainer (one token a
+/// line, its bytes in hex, rank 256 upwards).
+private func rustbpeFixture(_ name: String) throws -> [[UInt8]] {
+    let text = try FileIO.readText(TestData.repoPath("Tests/LMTokenizerTests/Fixtures/trainer/" + name))
+    return text.split(separator: "\n").map { hex -> [UInt8] in
+        var bytes: [UInt8] = []
+        var it = hex.makeIterator()
+        while let h = it.next(), let l = it.next() { bytes.append(UInt8(String([h, l]), radix: 16)!) }
+        return bytes
+    }
+}
+
 /// A naive twin of the trainer (minbpe style): recount every pair from scratch before each
 /// merge, pick the largest count, ties to the smallest (left, right).
 private func naiveTrain(pieces: [String: Int], merges: Int) -> [[UInt8]] {
@@ -53,13 +65,7 @@ private struct Pair: Hashable { var a: Int; var b: Int }
     /// Identical ranks to rustbpe on 200 kB of Shakespeare (fixture made by scripts/fixtures/trainer_rustbpe.py).
     @Test func matchesRustbpeFixture() throws {
         let text = try FileIO.readBytes(TestData.repoPath("Corpora/tinyshakespeare.txt"))
-        let fixture = try FileIO.readText(TestData.repoPath("Tests/LMTokenizerTests/Fixtures/trainer/rustbpe-shakespeare200k-512.txt"))
-        let expected = fixture.split(separator: "\n").map { hex -> [UInt8] in
-            var bytes: [UInt8] = []
-            var it = hex.makeIterator()
-            while let h = it.next(), let l = it.next() { bytes.append(UInt8(String([h, l]), radix: 16)!) }
-            return bytes
-        }
+        let expected = try rustbpeFixture("rustbpe-shakespeare200k-512.txt")
         let trainer = try BPETrainer(.init(vocabSize: 512, threads: 2))
         let chunk = Array(text[0..<200_000])
         var given = false
@@ -74,13 +80,7 @@ private struct Pair: Hashable { var a: Int; var b: Int }
     @Test func customPatternMatchesRustbpeFixture() throws {
         let digits = #"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"#
         let text = try FileIO.readBytes(TestData.repoPath("Corpora/sft/code_alpaca_2k.json"))
-        let fixture = try FileIO.readText(TestData.repoPath("Tests/LMTokenizerTests/Fixtures/trainer/rustbpe-codealpaca200k-1024-digits.txt"))
-        let expected = fixture.split(separator: "\n").map { hex -> [UInt8] in
-            var bytes: [UInt8] = []
-            var it = hex.makeIterator()
-            while let h = it.next(), let l = it.next() { bytes.append(UInt8(String([h, l]), radix: 16)!) }
-            return bytes
-        }
+        let expected = try rustbpeFixture("rustbpe-codealpaca200k-1024-digits.txt")
         let pattern = SplitPattern(name: digits)
         #expect(pattern == .custom(digits))
         let trainer = try BPETrainer(.init(vocabSize: 1024, pattern: pattern, threads: 2))
