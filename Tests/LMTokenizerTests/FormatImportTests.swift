@@ -46,6 +46,18 @@ import LMTestSupport
         }
     }
 
+    /// A vocab trained with a custom split regex keeps it through the lmkit and HF formats.
+    @Test func customPatternSurvivesExport() throws {
+        let dir = TestData.temporaryDirectory()
+        let custom = SplitPattern.custom(#"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"#)
+        let v = try tinyVocabulary(pattern: custom)
+        for (format, name) in [(VocabularyFormat.lmkit, "c.vocab"), (.hf, "c.json")] {
+            let path = dir + "/" + name
+            try VocabularyExport(vocabulary: v, format: format, output: path).run()
+            #expect(try VocabularyImport(input: path).run().pattern == custom, "format \(format)")
+        }
+    }
+
     /// HF tokenizers runs Oniguruma, where `X{1,3}+` is not possessive: the export rewrites it.
     @Test func exportedRegexIsOnigurumaSafe() throws {
         let v = try tinyVocabulary(pattern: .cl100k)
