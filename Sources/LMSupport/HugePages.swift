@@ -18,6 +18,21 @@ public enum HugePages {
     /// Size of one huge page, in bytes (x86-64 and arm64 Linux: 2 MB).
     public static let pageBytes = 2 << 20
 
+    /// True if the kernel backs `madvise`d memory with transparent huge pages (Linux, THP mode
+    /// `always` or `madvise`); read once from /sys/kernel/mm/transparent_hugepage/enabled.
+    public static let available: Bool = {
+        #if os(Linux)
+        guard let f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r") else { return false }
+        defer { fclose(f) }
+        var line = [CChar](repeating: 0, count: 128)
+        guard fgets(&line, Int32(line.count), f) != nil else { return false }
+        let mode = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return mode.contains("[always]") || mode.contains("[madvise]")
+        #else
+        return false
+        #endif
+    }()
+
     /// Bytes actually mapped for a request of `byteCount`: whole huge pages.
     static func mappedBytes(_ byteCount: Int) -> Int { max(1, (byteCount + pageBytes - 1) / pageBytes) * pageBytes }
 

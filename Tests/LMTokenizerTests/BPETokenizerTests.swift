@@ -118,6 +118,23 @@ func randomVocabulary(seed: UInt64, merges: Int, alphabet: [UInt8]) throws -> Vo
         }
     }
 
+    /// Both cache sizes (with and without huge pages) give back what was stored, and a clear
+    /// forgets it.
+    @Test(arguments: [PieceCache.slotsWithoutHugePages, PieceCache.slotsWithHugePages])
+    func pieceCacheStoresAndClears(slots: Int) {
+        let cache = PieceCache(slots: slots)
+        let piece = Array(" naïve".utf8), ids: [UInt32] = [7, 8, 9]
+        let pre = RankTables.prefix(piece, piece.count, available: piece.count)
+        let h = RankTables.hash(prefix: pre, piece, piece.count)
+        var out = [UInt32](repeating: 0, count: 8)
+        #expect(cache.lookup(piece, piece.count, prefix: pre, hash: h, to: &out) == 0)
+        cache.store(piece, piece.count, hash: h, ids: ids, count: ids.count)
+        #expect(cache.lookup(piece, piece.count, prefix: pre, hash: h, to: &out) == 3)
+        #expect(Array(out[0..<3]) == ids)
+        cache.clear()
+        #expect(cache.lookup(piece, piece.count, prefix: pre, hash: h, to: &out) == 0)
+    }
+
     /// Any byte string round-trips, including invalid UTF-8.
     @Test func randomBytesRoundTrip() throws {
         let v = try randomVocabulary(seed: 4, merges: 300, alphabet: Array("ab \u{e9}\n".utf8) + [0xFF, 0xC3, 0x80])

@@ -2,7 +2,8 @@ import LMSupport
 import CPrefetch
 
 // Performance notes
-// - Direct-mapped, 131072 slots (8 MB per thread, in 2 MB huge pages: `HugePages`) of exactly one cache line (64 bytes): hash (8), piece length (1),
+// - Direct-mapped, 131072 slots (8 MB per thread, in 2 MB huge pages: `HugePages`; 32768 = 2 MB
+//   where the kernel gives no transparent huge pages) of exactly one cache line (64 bytes): hash (8), piece length (1),
 //   id count (1), piece bytes (≤ 22), ids (≤ 8 × 4). One hash — already computed for the
 //   whole-piece lookup — picks the slot; a hit touches one line. Replacement on every miss keeps
 //   frequent pieces in (they come back before eviction).
@@ -26,23 +27,32 @@ import CPrefetch
 
 /// A small cache of piece bytes → token ids for one thread and one vocabulary.
 final class PieceCache {
-    static let slots = 131072
+    /// Slots when huge pages back the cache (8 MB); without them 32768 (2 MB), the size that
+    /// does not lose to TLB misses in 4 KB pages (see the notes above).
+    static let slotsWithHugePages = 131072
+    static let slotsWithoutHugePages = 32768
+    /// Slots of this cache: a power of two.
+    let slots: Int
+    private var byteCount: Int { slots * PieceCache.slotBytes }
     static let maxPieceBytes = 22
     static let maxIDs = 8
     private static let slotBytes = 64
 
     private let base: UnsafeMutableRawPointer
 
-    init() {
-        base = HugePages.allocate(byteCount: PieceCache.slots * PieceCache.slotBytes)   // zero-filled
+    /// `slots` defaults by `HugePages.available`.
+    init(slots: Int = HugePages.available ? PieceCache.slotsWithHugePages : PieceCache.slotsWithoutHugePages) {
+        precondition(slots > 0 && slots & (slots - 1) == 0, "PieceCache: slots must be a power of two")
+        self.slots = slots
+        base = HugePages.allocate(byteCount: slots * PieceCache.slotBytes)   // zero-filled
     }
 
-    deinit { HugePages.deallocate(base, byteCount: PieceCache.slots * PieceCache.slotBytes) }
+    deinit { HugePages.deallocate(base, byteCount: byteCount) }
 
     /// Empties the cache (the owner is tracked by `BPEWorkspace.useCaches`).
     func clear() {
         if !used { return }   // fresh or just cleared: already all zero (8 MB not touched again)
-        base.initializeMemory(as: UInt8.self, repeating: 0, count: PieceCache.slots * PieceCache.slotBytes)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
         used = false
     }
 
@@ -51,7 +61,7 @@ final class PieceCache {
 
     // Slot layout: [0..<8) hash, [8] length, [9] count, [10..<32) piece bytes, [32..<64) ids.
     @inline(__always) private func slot(_ h: UInt64) -> UnsafeMutableRawPointer {
-        base + (Int(truncatingIfNeeded: h >> 43) & (PieceCache.slots - 1)) &* PieceCache.slotBytes
+        base + (Int(truncatingIfNeeded: h >> 43) & (slots &- 1)) &* PieceCache.slotBytes
     }
 
     /// Prefetches the slot of hash `h` (a hint: never waits, never changes a result).
