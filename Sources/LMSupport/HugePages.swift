@@ -22,11 +22,7 @@ public enum HugePages {
     /// `always` or `madvise`); read once from /sys/kernel/mm/transparent_hugepage/enabled.
     public static let available: Bool = {
         #if os(Linux)
-        guard let f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r") else { return false }
-        defer { fclose(f) }
-        var line = [CChar](repeating: 0, count: 128)
-        guard fgets(&line, Int32(line.count), f) != nil else { return false }
-        let mode = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let mode = (try? FileIO.readText("/sys/kernel/mm/transparent_hugepage/enabled")) ?? ""
         return mode.contains("[always]") || mode.contains("[madvise]")
         #else
         return false

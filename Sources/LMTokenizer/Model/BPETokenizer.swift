@@ -372,10 +372,11 @@ public struct BPETokenizer: Sendable {
     /// cold (benchmarks: first-pass speed, without pieces remembered from earlier calls).
     /// Never changes ids; other threads' caches are untouched.
     public static func discardThreadCache() {
+        // Cleared now, not inside the next encode (8 MB of zeros); empty caches are valid for
+        // whichever tables own them, so the owner stays.
         let ws = BPEWorkspace.current
-        ws.cache.clear()        // now, not inside the next encode (8 MB of zeros)
+        ws.cache.clear()
         ws.longCache.clear()
-        ws.cacheOwner = 0       // the next encode adopts the (empty) caches for its tables
     }
 }
 

@@ -3,8 +3,8 @@ import CPrefetch
 
 // Performance notes
 // - Direct-mapped, 131072 slots (8 MB per thread, in 2 MB huge pages: `HugePages`; 32768 = 2 MB
-//   where the kernel gives no transparent huge pages) of exactly one cache line (64 bytes): hash (8), piece length (1),
-//   id count (1), piece bytes (≤ 22), ids (≤ 8 × 4). One hash — already computed for the
+//   where the kernel gives no transparent huge pages) of exactly one cache line (64 bytes):
+//   hash (8), piece length (1), id count (1), piece bytes (≤ 22), ids (≤ 8 × 4). One hash — already computed for the
 //   whole-piece lookup — picks the slot; a hit touches one line. Replacement on every miss keeps
 //   frequent pieces in (they come back before eviction).
 // - Only pieces the whole-piece lookup missed (≥ 2 tokens) are stored; longer or many-token
@@ -31,13 +31,13 @@ final class PieceCache {
     /// does not lose to TLB misses in 4 KB pages (see the notes above).
     static let slotsWithHugePages = 131072
     static let slotsWithoutHugePages = 32768
-    /// Slots of this cache: a power of two.
-    let slots: Int
-    private var byteCount: Int { slots * PieceCache.slotBytes }
     static let maxPieceBytes = 22
     static let maxIDs = 8
     private static let slotBytes = 64
 
+    /// Slots of this cache: a power of two.
+    let slots: Int
+    private var byteCount: Int { slots * PieceCache.slotBytes }
     private let base: UnsafeMutableRawPointer
 
     /// `slots` defaults by `HugePages.available`.
