@@ -72,6 +72,12 @@ enum ModelBench {
                 printError(String(format: "    %-22@ %8.1f  %5.1f%%", k, 1000 * s, 100 * s / total))
                 add("\(c.name).profile.\(k)", 1000 * s, "ms", 1)
             }
+            let floor = sgemmFloor(r.calls)
+            add("\(c.name).sgemm_calls", Double(r.calls.count), "calls", 1)
+            add("\(c.name).sgemm_replay_gflops", floor.gflops, "GFLOP/s (1 thread)", 5)
+            add("\(c.name).sgemm_floor_ms", 1000 * floor.seconds / Double(threads), "ms (replay ÷ threads)", 5)
+            printError(String(format: "  sgemm floor: the step's %d sgemm calls replayed warm on one thread, %.1f ms (%.1f GFLOP/s), ÷ %d threads = %.1f ms",
+                              r.calls.count, 1000 * floor.seconds, floor.gflops, threads, 1000 * floor.seconds / Double(threads)))
             let sampling = sampleRate(c.config)
             add("\(c.name).sample_tokens_per_s", sampling, "tokens/s", 1)
             let batched = batchSampleRate(c.config, rows: 16)
@@ -84,7 +90,8 @@ enum ModelBench {
 
     /// Median seconds of one training step and a per-kernel profile of one extra step.
     static func trainStep(_ c: Case, threads: Int)
-        -> (tokensPerSecond: Double, stepSeconds: Double, cpuSecondsPerStep: Double, profile: [String: Double]) {
+        -> (tokensPerSecond: Double, stepSeconds: Double, cpuSecondsPerStep: Double, profile: [String: Double],
+            calls: [GemmLog.Call]) {
         let model = GPT(config: c.config, seed: 1)
         model.threads = threads
         let t = c.config.context, n = c.batch * t
@@ -116,7 +123,10 @@ enum ModelBench {
         p["adamw (bench loop)"] = Double(t2 - t1) / 1e9
         let kernels = p.values.reduce(0, +) - p["adamw (bench loop)"]!
         p["other (zero grads, glue)"] = max(0, Double(t1 - t0) / 1e9 - kernels)
-        return (Double(n) / seconds, seconds, cpuPerStep, p)
+        GemmLog.start()
+        step()
+        let calls = GemmLog.stop()
+        return (Double(n) / seconds, seconds, cpuPerStep, p, calls)
     }
 
     /// User + system CPU seconds of the whole process so far (all threads).
@@ -161,6 +171,37 @@ enum ModelBench {
             }
         }
         return Double(n * rows) / s
+    }
+
+    /// Single-thread seconds of replaying `calls` (one training step's sgemm calls) warm: each
+    /// distinct shape runs on scratch operands of its size, median of 5 after one warm-up, times
+    /// its count. The step's products cannot take less than this ÷ threads with OpenBLAS; in the
+    /// step their operands come from L3 or memory, not from L1/L2 as here.
+    static func sgemmFloor(_ calls: [GemmLog.Call]) -> (seconds: Double, gflops: Double) {
+        var counts: [GemmLog.Call: Int] = [:]
+        for c in calls { counts[c, default: 0] += 1 }
+        var seconds = 0.0, flops = 0.0
+        for (c, count) in counts.sorted(by: { $0.key.flops > $1.key.flops }) {
+            let a = [Float](repeating: 0.5, count: c.aFloats), b = [Float](repeating: 0.25, count: c.bFloats)
+            var out = [Float](repeating: 0, count: c.cFloats)
+            let s = a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    out.withUnsafeMutableBufferPointer { pc in
+                        BLAS.singleThreaded {
+                            func call() {
+                                Matmul.gemm(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k, a: pa.baseAddress!,
+                                            lda: c.lda, b: pb.baseAddress!, ldb: c.ldb, beta: c.beta, c: pc.baseAddress!, ldc: c.ldc)
+                            }
+                            call()
+                            return medianSeconds(repeats: 5, call)
+                        }
+                    }
+                }
+            }
+            seconds += Double(count) * s
+            flops += Double(count) * c.flops
+        }
+        return (seconds, seconds > 0 ? flops / seconds / 1e9 : 0)
     }
 
     /// The best median GFLOP/s of square sgemm at 1024 and 2048 (the machine's practical peak).
