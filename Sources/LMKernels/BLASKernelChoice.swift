@@ -20,7 +20,7 @@ import Foundation
 /// program once, with the variable set. A value the user set is never changed. Every other CPU
 /// keeps OpenBLAS's own choice. On AMD Zen 5 (family 26, full-width AVX-512) OpenBLAS 0.3.21
 /// picks `Cooperlake` too, and there it is the right choice: on a 2-vCPU Zen 5 VM (2026-12-04)
-/// 2-thread sgemm at `tiny`'s and `small`'s shapes ran at 370–445 GFLOP/s with it against
+/// 2-thread sgemm at `tiny`'s and `small`'s shapes ran at 360–439 GFLOP/s with it against
 /// 210–233 with `Haswell`, with the same results to 3e-7 (relative to Σ|a·b|).
 public enum BLASKernelChoice {
     /// The environment variable OpenBLAS reads when it is loaded.
