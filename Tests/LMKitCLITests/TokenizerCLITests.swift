@@ -76,7 +76,8 @@ import Testing
         defer { w.remove() }
         try w.write("c.txt", "some text to train on\n")
         try BadInput.check(["vocab", "train", "--input", "c.txt", "--vocab-size", "300", "--pattern", "(\\p{L}+",
-                            "--output", "out.vocab"], in: w.path, mentioning: ["regex"], noOutput: ["out.vocab"])
+                            "--output", "out.vocab"], in: w.path, mentioning: ["--pattern", "regex"], noOutput: ["out.vocab"],
+                           exitCode: 64)
     }
 
     @Test func vocabTrainMissingInput() throws {
