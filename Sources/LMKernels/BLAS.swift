@@ -64,6 +64,16 @@ public enum BLAS {
         return String(cString: p)
     }
 
+    /// The kernel set OpenBLAS chose when it was loaded (e.g. `Haswell`, `Cooperlake`), and
+    /// whether the environment variable `OPENBLAS_CORETYPE` named it rather than OpenBLAS's own
+    /// CPU detection (see `BLASKernelChoice`), as one phrase for progress lines:
+    /// "OpenBLAS Cooperlake kernels" or "OpenBLAS Haswell kernels, set by OPENBLAS_CORETYPE".
+    public static var kernelDescription: String {
+        let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+        let pinned = ProcessInfo.processInfo.environment[BLASKernelChoice.variable] != nil
+        return "OpenBLAS \(core) kernels" + (pinned ? ", set by \(BLASKernelChoice.variable)" : "")
+    }
+
     /// Runs `body` with OpenBLAS limited to one thread (for code that is already parallel), then
     /// restores the previous count.
     public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {

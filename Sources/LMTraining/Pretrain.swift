@@ -115,7 +115,7 @@ public enum Pretrain {
         if params.measureSgemm { p.peakFlops = SgemmProbe.measure() }
         if !p.quiet {
             printError("pretrain: \(GPT.describe(config)); \(ProgressReporter.count(Double(trainTokens))) train / \(ProgressReporter.count(Double(valTokens))) val tokens" +
-                       (p.peakFlops.map { String(format: "; sgemm %.0f GFLOP/s", $0 / 1e9) } ?? ""))
+                       (p.peakFlops.map { String(format: "; sgemm %.0f GFLOP/s", $0 / 1e9) + " (\(BLAS.kernelDescription))" } ?? ""))
         }
 
         // 4. Train.
