@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LMKernels
 
@@ -40,5 +41,17 @@ import Testing
         let info = Self.cpuinfo(vendor: "AuthenticAMD", family: 25, flags: "fpu avx2")
             + "processor\t: 2\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nflags\t\t: avx512f\n"
         #expect(BLASKernelChoice.preferredCoreType(cpuinfo: info) == nil)
+    }
+
+    /// The progress lines' phrase names the kernel set OpenBLAS reports (the one in its build
+    /// description) and says when the environment variable chose it.
+    @Test func kernelDescriptionNamesTheLoadedKernelSet() {
+        let text = BLAS.kernelDescription
+        let core = text.dropFirst("OpenBLAS ".count).prefix { $0 != " " }
+        #expect(text.hasPrefix("OpenBLAS "), "\(text)")
+        #expect(!core.isEmpty && core != "unknown", "\(text)")
+        #expect(BLAS.configuration.localizedCaseInsensitiveContains(String(core)), "\(text) vs \(BLAS.configuration)")
+        let pinned = ProcessInfo.processInfo.environment[BLASKernelChoice.variable] != nil
+        #expect(text.hasSuffix(", set by OPENBLAS_CORETYPE") == pinned, "\(text)")
     }
 }
