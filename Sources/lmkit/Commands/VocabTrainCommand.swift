@@ -59,7 +59,8 @@ struct VocabTrainCommand: ParsableCommand {
         if input.isEmpty { throw ValidationError("Give at least one --input file or directory.") }
         if vocabSize < 1 { throw ValidationError("--vocab-size must be positive (got \(vocabSize)).") }
         if pattern.isEmpty { throw ValidationError("--pattern must not be empty (gpt4, gpt2, o200k or a regex).") }
-        if case .custom = SplitPattern(name: pattern), (try? RegexPreTokenizer(pattern: .custom(pattern))) == nil {
+        let split = SplitPattern(name: pattern)
+        if case .custom = split, (try? RegexPreTokenizer(pattern: split)) == nil {
             throw ValidationError("--pattern \(pattern) does not compile as a regex: fix it, or use gpt4, gpt2 or o200k.")
         }
         if textField.isEmpty { throw ValidationError("--text-field must not be empty.") }
